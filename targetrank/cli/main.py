@@ -1,0 +1,29 @@
+"""Entry point and command registration."""
+
+from __future__ import annotations
+
+import click
+
+from targetrank.__about__ import __version__
+from targetrank.cli._common import EXIT_CODES_HELP, TargetRankGroup
+
+
+@click.group(cls=TargetRankGroup, epilog=EXIT_CODES_HELP)
+@click.version_option(__version__, prog_name="targetrank")
+@click.option("--debug", is_flag=True, help="Show the full traceback instead of a one-line error.")
+@click.pass_context
+def main(ctx: click.Context, debug: bool) -> None:
+    """Rank therapeutic targets of the bone-metastasis immune microenvironment per strategy."""
+    ctx.ensure_object(dict)
+    ctx.obj["debug"] = debug
+
+
+def _register() -> None:
+    from targetrank.cli import resolve as resolve_cmd
+    from targetrank.cli import snapshot as snapshot_cmd
+
+    main.add_command(resolve_cmd.resolve)
+    main.add_command(snapshot_cmd.snapshot)
+
+
+_register()
