@@ -21,9 +21,11 @@ def main(ctx: click.Context, debug: bool) -> None:
 def _register() -> None:
     from targetrank.cli import resolve as resolve_cmd
     from targetrank.cli import snapshot as snapshot_cmd
+    from targetrank.cli.fetch import fetch
 
     main.add_command(resolve_cmd.resolve)
     main.add_command(snapshot_cmd.snapshot)
+    main.add_command(fetch)
 
 
 _register()

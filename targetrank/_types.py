@@ -1,0 +1,14 @@
+"""Small shared types."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+#: ``progress(step, done, total)``: the library reports progress through this callback and
+#: never prints; the CLI adapts it to a progress bar on stderr (only when interactive).
+ProgressCallback = Callable[[str, int, int], None]
+
+
+def no_progress(step: str, done: int, total: int) -> None:
+    """The default progress callback: silence."""
+    return None
