@@ -4,6 +4,13 @@ The public API is re-exported here; everything else is implementation detail.
 """
 
 from targetrank.__about__ import __version__
+from targetrank.api import (
+    evidence,
+    feature_manifest,
+    load_features,
+    precedence_labels,
+    strategies,
+)
 from targetrank.errors import (
     DataError,
     ExitCode,
@@ -28,5 +35,10 @@ __all__ = [
     "UpstreamError",
     "UsageError",
     "__version__",
+    "evidence",
+    "feature_manifest",
+    "load_features",
+    "precedence_labels",
     "resolve",
+    "strategies",
 ]

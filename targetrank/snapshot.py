@@ -2,8 +2,9 @@
 
 ``targetrank snapshot build --shared ../shared`` reads the gathered source files and writes, under
 ``features/snapshot/``: the resolver's gene index, the genome-wide feature table, the precedence
-labels and a manifest naming every source, release and licence. The default run uses this folder,
-so it works offline on real data; nothing in it is invented.
+labels and a manifest naming every source, release and licence per column. The default run uses
+this folder, so it works offline on real data; nothing in it is invented. Open Targets and DepMap
+matrix columns stay null here (the manifest says why); online runs of the connectors fill them.
 """
 
 from __future__ import annotations
@@ -15,65 +16,147 @@ from typing import Any
 
 import polars as pl
 
-from targetrank import __version__
+from targetrank.__about__ import __version__
 from targetrank._atomic import atomic_open, atomic_path
+from targetrank._types import ProgressCallback, no_progress
 from targetrank.paths import REPO_DIR, shared_dir
 from targetrank.resolver import ALIASES_FILE, GENES_FILE, build_gene_index
 from targetrank.sources import local
 
 MANIFEST_FILE = "manifest.json"
-Progress = Callable[[str, int, int], None]
+FEATURES_FILE = "features.parquet"
+LABELS_FILE = "precedence_labels.parquet"
 
-
-def _noop(_: str, __: int, ___: int) -> None:
-    return None
+#: Source table name (as feature groups declare it) → reader of the shared folder.
+TABLE_READERS: dict[str, Callable[[Path], pl.DataFrame]] = {
+    "genes_annotation": local.read_genes,
+    "aliases": local.read_aliases,
+    "go_terms": local.read_go_terms,
+    "surfy": local.read_surfy,
+    "cspa": local.read_cspa,
+    "hpa_subcellular": local.read_hpa_subcellular,
+    "hpa_blood": local.read_hpa_blood,
+    "hpa_tissue": local.read_hpa_tissue,
+    "panglaodb": local.read_panglaodb,
+    "gnomad": local.read_gnomad_pli,
+    "depmap_common_essentials": local.read_depmap_common_essentials,
+}
 
 
 def write_parquet(df: pl.DataFrame, path: Path) -> None:
-    """Write parquet atomically and deterministically (same data, same bytes)."""
+    """Write parquet atomically and compactly."""
     with atomic_path(path) as tmp:
         df.write_parquet(tmp, compression="zstd", compression_level=19, statistics=False)
+
+
+def shared_tables(root: Path) -> Callable[[str], pl.DataFrame]:
+    """A loader of named source tables from the shared folder, for the feature builder."""
+
+    def load(name: str) -> pl.DataFrame:
+        if name not in TABLE_READERS:
+            from targetrank.errors import DataError
+
+            raise DataError(
+                f"No offline reader for source table '{name}'",
+                fix="pass the table explicitly: build_feature_table(..., tables={name: df})",
+            )
+        return TABLE_READERS[name](root)
+
+    return load
 
 
 def build_snapshot(
     shared: str | Path | None = None,
     out: str | Path | None = None,
     *,
-    progress: Progress | None = None,
+    progress: ProgressCallback | None = None,
 ) -> dict[str, Any]:
     """Build the embedded snapshot from ``../shared`` and return its manifest.
 
     Args:
         shared: The shared source-data folder (default: ``../shared`` or ``TARGETRANK_SHARED``).
         out: Output folder (default: ``features/snapshot`` in the checkout).
-        progress: Optional callback ``(step, done, total)``; the library never prints.
+        progress: Optional ``(step, done, total)`` callback; the library never prints.
     """
-    report = progress or _noop
+    from targetrank.features import REGISTRY, build_feature_table
+    from targetrank.labels import build_precedence_labels
+    from targetrank.tables.features import validate_features
+
+    report = progress or no_progress
     root = shared_dir(shared)
     assert root is not None
     out_dir = Path(out) if out is not None else REPO_DIR / "features" / "snapshot"
     out_dir.mkdir(parents=True, exist_ok=True)
-    steps = ["gene index"]
-    report("gene index", 0, len(steps))
-    genes = local.read_genes(root)
-    aliases = local.read_aliases(root)
+    load = shared_tables(root)
+
+    report("gene index", 0, 4)
+    genes_raw = local.read_genes(root)
     hpa_ids = local.read_hpa_tissue(root)["ensembl_id"].to_list()
-    gene_table, alias_table = build_gene_index(genes, aliases, hpa_ids)
+    gene_table, alias_table = build_gene_index(genes_raw, local.read_aliases(root), hpa_ids)
+
+    report("features", 1, 4)
+    features, column_info = build_feature_table(gene_table, load)
+    features = validate_features(features, source=str(root))
+
+    report("precedence labels", 2, 4)
+    labels, label_info = build_precedence_labels(
+        gene_table, local.read_drugcentral_targets(root), local.read_finan(root), load("aliases")
+    )
+
+    report("evidence base", 3, 4)
+    from targetrank.evidence import EVIDENCE_FILE, build_evidence, write_evidence
+
+    evidence_table, curation_log = build_evidence(local.read_evidence_kb(root))
+
+    report("writing", 3, 4)
+    write_evidence(evidence_table, REPO_DIR / "targetrank" / "data" / EVIDENCE_FILE)
     write_parquet(gene_table, out_dir / GENES_FILE)
     write_parquet(alias_table, out_dir / ALIASES_FILE)
-    report("gene index", 1, len(steps))
+    write_parquet(features, out_dir / FEATURES_FILE)
+    write_parquet(labels, out_dir / LABELS_FILE)
 
+    used_sources: set[str] = {"ncbi_genes", "ncbi_aliases", "hpa_tissue"}
+    columns: dict[str, Any] = {}
+    for name, info in column_info.items():
+        group = REGISTRY.group_of(name)
+        non_null = features.height - features[name].null_count()
+        entry = dict(info)
+        entry["non_null"] = non_null
+        if non_null == 0:
+            entry["sources"] = []
+            entry["null_reason"] = group.null_reason or "no source gives a value for any gene"
+        else:
+            used_sources.update(info["sources"])  # type: ignore[arg-type]
+        columns[name] = entry
+    used_sources.update(label_info["sources"])
+    used_sources.add("evidence_kb")
     manifest: dict[str, Any] = {
         "targetrank_version": __version__,
+        "built_from": "shared/ (see each source's PROVENANCE.md)",
+        "genes": gene_table.height,
         "files": {
             GENES_FILE: {"rows": gene_table.height, "sources": ["ncbi_genes", "hpa_tissue"]},
             ALIASES_FILE: {"rows": alias_table.height, "sources": ["ncbi_aliases"]},
+            FEATURES_FILE: {"rows": features.height, "columns": features.width},
+            LABELS_FILE: {
+                "rows": labels.height,
+                "positives": label_info["positives"],
+                "sources": label_info["sources"],
+            },
         },
-        "sources": {
-            k: local.SOURCES[k].as_dict() for k in ["ncbi_genes", "ncbi_aliases", "hpa_tissue"]
+        "columns": columns,
+        "sources": {k: local.SOURCES[k].as_dict() for k in sorted(used_sources)},
+        "labels": label_info,
+        "evidence": {
+            "file": f"targetrank/data/{EVIDENCE_FILE}",
+            "rows": evidence_table.height,
+            "targets": evidence_table["symbol"].n_unique(),
+            "source": local.SOURCES["evidence_kb"].as_dict(),
+            "curation": curation_log,
         },
     }
     with atomic_open(out_dir / MANIFEST_FILE) as fh:
         json.dump(manifest, fh, indent=2, sort_keys=True)
         fh.write("\n")
+    report("done", 4, 4)
     return manifest

@@ -19,6 +19,7 @@ def main(ctx: click.Context, debug: bool) -> None:
 
 
 def _register() -> None:
+    from targetrank.cli import catalog
     from targetrank.cli import resolve as resolve_cmd
     from targetrank.cli import snapshot as snapshot_cmd
     from targetrank.cli.fetch import fetch
@@ -26,6 +27,8 @@ def _register() -> None:
     main.add_command(resolve_cmd.resolve)
     main.add_command(snapshot_cmd.snapshot)
     main.add_command(fetch)
+    main.add_command(catalog.strategies)
+    main.add_command(catalog.features)
 
 
 _register()

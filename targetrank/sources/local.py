@@ -314,6 +314,7 @@ def read_drugcentral_targets(shared: Path) -> pl.DataFrame:
         pl.col("DRUG_NAME").alias("drug_name"),
         pl.col("GENE").alias("gene"),
         pl.col("UNIPROT").alias("uniprot_id"),
+        pl.col("SWISSPROT").alias("swissprot"),
         pl.col("ACTION_TYPE").alias("action_type"),
         pl.col("TARGET_FAMILY").alias("target_family"),
     )

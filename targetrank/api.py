@@ -1,0 +1,96 @@
+"""The public library surface for data: features, strategies, evidence and labels.
+
+Everything returns polars DataFrames; nothing prints.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from targetrank.errors import DataError
+from targetrank.evidence import evidence
+from targetrank.paths import snapshot_dir
+from targetrank.strategies import strategies
+
+__all__ = [
+    "evidence",
+    "feature_manifest",
+    "load_features",
+    "precedence_labels",
+    "strategies",
+]
+
+FEATURES_FILE = "features.parquet"
+LABELS_FILE = "precedence_labels.parquet"
+MANIFEST_FILE = "manifest.json"
+
+
+def _feature_dir(source: str | Path) -> Path:
+    if str(source) == "snapshot":
+        return snapshot_dir()
+    path = Path(source)
+    return path.parent if path.is_file() else path
+
+
+def load_features(source: str | Path = "snapshot", *, validate: bool = True) -> pl.DataFrame:
+    """The genome-wide feature table: one row per human protein-coding gene.
+
+    Args:
+        source: ``"snapshot"`` (the embedded offline snapshot), a feature folder holding
+            ``features.parquet`` (e.g. from ``targetrank features merge``), or a parquet file.
+        validate: Check the table against the feature registry's schema.
+
+    Example:
+        >>> import targetrank as t
+        >>> t.load_features().height > 19000
+        True
+    """
+    folder = _feature_dir(source)
+    path = Path(source) if Path(str(source)).is_file() else folder / FEATURES_FILE
+    if not path.is_file():
+        raise DataError(
+            "Feature table not found",
+            input=str(path),
+            done="nothing was computed",
+            cause="the folder is not a targetrank feature folder (features.parquet + manifest.json)",
+            fix="use --features snapshot, or a folder written by `targetrank features merge`",
+        )
+    try:
+        df = pl.read_parquet(path)
+    except Exception as exc:  # polars raises several error types for corrupt files
+        raise DataError(
+            "Feature table cannot be read",
+            input=str(path),
+            done="nothing was computed",
+            cause=f"not a valid parquet file ({type(exc).__name__})",
+            fix="rebuild it with `targetrank snapshot build` or `targetrank features merge`",
+        ) from exc
+    if validate:
+        from targetrank.tables.features import validate_features
+
+        df = validate_features(df, source=str(path))
+    return df
+
+
+def feature_manifest(source: str | Path = "snapshot") -> dict[str, Any]:
+    """The manifest of a feature folder: sources, releases, licences and per-column provenance."""
+    path = _feature_dir(source) / MANIFEST_FILE
+    if not path.is_file():
+        raise DataError(
+            "Feature manifest not found",
+            input=str(path),
+            fix="a feature folder needs the manifest.json written with it; rebuild the folder",
+        )
+    return json.loads(path.read_text("utf-8"))
+
+
+def precedence_labels(source: str | Path = "snapshot") -> pl.DataFrame:
+    """Genome-wide clinical-precedence labels (approved-drug target or druggable Tier 1)."""
+    path = _feature_dir(source) / LABELS_FILE
+    if not path.is_file():
+        path = snapshot_dir() / LABELS_FILE
+    return pl.read_parquet(path)

@@ -1,0 +1,70 @@
+"""``targetrank strategies`` and ``targetrank features``: what the engine ranks with."""
+
+from __future__ import annotations
+
+import click
+
+from targetrank.cli._common import render_table
+
+
+@click.command()
+@click.option("--strategies", "path", type=click.Path(dir_okay=False), help="A strategy file.")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv"]), default="table")
+def strategies(path: str | None, fmt: str) -> None:
+    """List the five strategy categories of the review, with compartments and weights."""
+    from targetrank.strategies import strategies as load
+
+    table = load(path)
+    if fmt == "csv":
+        click.echo(table.write_csv(), nl=False)
+        return
+    for row in table.iter_rows(named=True):
+        click.echo(f"{row['number']}. {row['id']}: {row['title']}")
+        click.echo(f"   {row['description']}")
+        click.echo(f"   compartments: {row['compartments']}; modalities: {row['modalities']}")
+        click.echo(f"   weights: {row['weights']}\n")
+
+
+@click.group()
+def features() -> None:
+    """Inspect the feature registry and feature tables."""
+
+
+@features.command("list")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv"]), default="table")
+def list_features(fmt: str) -> None:
+    """List every registered feature column (name, family, source, leakage flag)."""
+    import polars as pl
+
+    from targetrank.features import REGISTRY
+    from targetrank.features.strategy import SC_FEATURES
+
+    rows = []
+    for group in REGISTRY.groups.values():
+        for spec in group.specs:
+            rows.append(
+                {
+                    "name": spec.name,
+                    "family": spec.family,
+                    "group": group.key,
+                    "offline": group.offline,
+                    "leakage": spec.leakage,
+                    "description": spec.description,
+                }
+            )
+    for spec in SC_FEATURES:
+        rows.append(
+            {
+                "name": spec.name,
+                "family": spec.family,
+                "group": "strategy",
+                "offline": True,
+                "leakage": False,
+                "description": spec.description,
+            }
+        )
+    if fmt == "csv":
+        click.echo(pl.DataFrame(rows).write_csv(), nl=False)
+    else:
+        cols = ["name", "family", "group", "offline", "leakage", "description"]
+        click.echo(render_table(rows, cols, max_width=70))

@@ -1,0 +1,139 @@
+"""Strategy-conditioned features: how a gene relates to one strategy's compartments and modalities.
+
+These turn the gene-level feature table into (gene, strategy) rows for the ranker: the same gene
+gets a high ``sc_marker`` in the Treg-targeting strategy if it marks Tregs, and a low one in the
+bone-resident strategy.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import polars as pl
+
+from targetrank.features.registry import FeatureSpec
+
+if TYPE_CHECKING:
+    from targetrank.strategies import Strategy
+
+SC_FEATURES: tuple[FeatureSpec, ...] = (
+    FeatureSpec(
+        "sc_marker",
+        pl.Boolean,
+        "PanglaoDB marker of any of the strategy's cell compartments",
+        family="immune",
+        label="marker of the strategy's cell types",
+    ),
+    FeatureSpec(
+        "sc_marker_count",
+        pl.Int64,
+        "number of the strategy's marker lists the gene is on",
+        family="immune",
+        label="number of the strategy's cell types marked",
+    ),
+    FeatureSpec(
+        "sc_expression",
+        pl.Float64,
+        "highest HPA expression across the strategy's blood cell types and tissues",
+        family="immune",
+        label="expression in the strategy's cells (HPA)",
+    ),
+    FeatureSpec(
+        "sc_expression_specificity",
+        pl.Float64,
+        "that highest expression divided by (mean expression over all 18 blood cell types + 1)",
+        family="immune",
+        label="specificity for the strategy's cells (HPA)",
+    ),
+    FeatureSpec(
+        "sc_process",
+        pl.Boolean,
+        "takes part in a GO process of the strategy's compartments",
+        family="process",
+        label="GO process of the strategy's cells",
+    ),
+    FeatureSpec(
+        "sc_modality_fit",
+        pl.Boolean,
+        "suits one of the strategy's modalities (antibody: surface or secreted; small molecule: "
+        "tractable family; cell therapy: surface; conjugate: either)",
+        family="localisation",
+        label="fits the strategy's modality",
+    ),
+)
+SC_NAMES = [s.name for s in SC_FEATURES]
+
+_BLOOD_CELLS = [
+    "hpa_blood_basophil",
+    "hpa_blood_classical_monocyte",
+    "hpa_blood_eosinophil",
+    "hpa_blood_gdt_cell",
+    "hpa_blood_intermediate_monocyte",
+    "hpa_blood_mait_t_cell",
+    "hpa_blood_memory_b_cell",
+    "hpa_blood_memory_cd4_t_cell",
+    "hpa_blood_memory_cd8_t_cell",
+    "hpa_blood_myeloid_dc",
+    "hpa_blood_naive_b_cell",
+    "hpa_blood_naive_cd4_t_cell",
+    "hpa_blood_naive_cd8_t_cell",
+    "hpa_blood_neutrophil",
+    "hpa_blood_nk_cell",
+    "hpa_blood_non_classical_monocyte",
+    "hpa_blood_plasmacytoid_dc",
+    "hpa_blood_t_reg",
+]
+
+
+def _any(cols: list[str]) -> pl.Expr:
+    """True if any column is true; null only when every column is null."""
+    if not cols:
+        return pl.lit(None, pl.Boolean)
+    return (
+        pl.when(pl.all_horizontal(pl.col(c).is_null() for c in cols))
+        .then(None)
+        .otherwise(pl.any_horizontal(pl.col(c).fill_null(False) for c in cols))
+    )
+
+
+def _fits(modality: str) -> pl.Expr:
+    surface = pl.col("is_surface")
+    secreted = pl.col("is_secreted")
+    small = pl.col("druggable_family_sm")
+    if modality == "antibody":
+        return _any_expr([surface, secreted])
+    if modality == "small_molecule":
+        return small
+    if modality == "cell_therapy":
+        return surface
+    return _any_expr([surface, secreted, small])  # conjugate
+
+
+def _any_expr(exprs: list[pl.Expr]) -> pl.Expr:
+    return (
+        pl.when(pl.all_horizontal(e.is_null() for e in exprs))
+        .then(None)
+        .otherwise(pl.any_horizontal(e.fill_null(False) for e in exprs))
+    )
+
+
+def strategy_features(features: pl.DataFrame, strategy: Strategy) -> pl.DataFrame:
+    """The sc_* columns of ``strategy`` for every row of ``features`` (same order, plus keys)."""
+    markers = sorted({c for comp in strategy.compartments for c in comp.markers})
+    cells = sorted({c for comp in strategy.compartments for c in (*comp.blood, *comp.tissue)})
+    processes = sorted({c for comp in strategy.compartments for c in comp.processes})
+    blood_mean = pl.mean_horizontal(_BLOOD_CELLS)
+    expression = pl.max_horizontal(cells) if cells else pl.lit(None, pl.Float64)
+    return features.select(
+        "entrez_id",
+        _any(markers).alias("sc_marker"),
+        (
+            pl.sum_horizontal(pl.col(c).fill_null(False).cast(pl.Int64) for c in markers)
+            if markers
+            else pl.lit(None, pl.Int64)
+        ).alias("sc_marker_count"),
+        expression.cast(pl.Float64).alias("sc_expression"),
+        (expression / (blood_mean + 1)).cast(pl.Float64).alias("sc_expression_specificity"),
+        _any(processes).alias("sc_process"),
+        _any_expr([_fits(m) for m in strategy.modalities]).alias("sc_modality_fit"),
+    )

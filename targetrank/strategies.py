@@ -1,0 +1,357 @@
+"""The review's five strategy categories, read from a declarative file and validated on load.
+
+``targetrank/data/strategies.toml`` holds, per strategy: title, description (citing the review),
+cell compartments, preferred modalities and transparent default weights in [0, 1]. A user can pass
+their own file (``--strategies``) or override weights (``--weights``); every problem is reported
+with the file, the entry and the fix.
+"""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+
+import polars as pl
+
+from targetrank.errors import UsageError
+
+STRATEGY_IDS = (
+    "immune_subset",
+    "checkpoint_combination",
+    "bone_resident",
+    "bone_targeted_delivery",
+    "engineered_cell_therapy",
+)
+MODALITIES = ("antibody", "small_molecule", "cell_therapy", "conjugate")
+COMPARTMENT_KINDS = ("markers", "blood", "tissue", "processes")
+DEFAULT_FILE = "strategies.toml"
+
+Prefer = Literal["high", "low"]
+
+
+@dataclass(frozen=True)
+class Weight:
+    """One term of the transparent weighted score."""
+
+    feature: str
+    weight: float
+    prefer: Prefer = "high"
+
+
+@dataclass(frozen=True)
+class Compartment:
+    """A cell compartment and the feature columns that describe it."""
+
+    id: str
+    markers: tuple[str, ...] = ()
+    blood: tuple[str, ...] = ()
+    tissue: tuple[str, ...] = ()
+    processes: tuple[str, ...] = ()
+
+    def columns(self) -> list[str]:
+        """All feature columns the compartment refers to."""
+        return [*self.markers, *self.blood, *self.tissue, *self.processes]
+
+
+@dataclass(frozen=True)
+class Strategy:
+    """One strategy category."""
+
+    id: str
+    number: int
+    title: str
+    description: str
+    compartments: tuple[Compartment, ...]
+    modalities: tuple[str, ...]
+    weights: tuple[Weight, ...]
+
+    def weight_map(self) -> dict[str, Weight]:
+        """Weights keyed by feature."""
+        return {w.feature: w for w in self.weights}
+
+
+@dataclass(frozen=True)
+class StrategySet:
+    """The loaded strategies plus the seed panel, in file order."""
+
+    strategies: tuple[Strategy, ...]
+    seed_panel: tuple[str, ...]
+    source: str
+    compartments: Mapping[str, Compartment] = field(default_factory=dict)
+
+    def __iter__(self):
+        return iter(self.strategies)
+
+    def __len__(self) -> int:
+        return len(self.strategies)
+
+    @property
+    def ids(self) -> list[str]:
+        """Strategy ids in file order."""
+        return [s.id for s in self.strategies]
+
+    def get(self, strategy_id: str) -> Strategy:
+        """The strategy with this id, or a UsageError listing the valid ids."""
+        for s in self.strategies:
+            if s.id == strategy_id:
+                return s
+        raise UsageError(
+            f"Unknown strategy '{strategy_id}'",
+            input=self.source,
+            done="nothing was computed",
+            fix=f"use one of: {', '.join(self.ids)} (see `targetrank strategies`)",
+        )
+
+    def select(self, ids: Iterable[str] | None) -> StrategySet:
+        """A subset in the order given (all when ``ids`` is empty or None)."""
+        wanted = list(ids or [])
+        if not wanted:
+            return self
+        picked = tuple(self.get(i) for i in dict.fromkeys(wanted))
+        return replace(self, strategies=picked)
+
+    def with_weights(self, overrides: Mapping[str, Mapping[str, Weight]]) -> StrategySet:
+        """Replace each strategy's weights by the overrides given for it."""
+        out = []
+        for s in self.strategies:
+            if s.id in overrides:
+                merged = s.weight_map() | dict(overrides[s.id])
+                s = replace(s, weights=tuple(w for w in merged.values() if w.weight > 0))
+            out.append(s)
+        return replace(self, strategies=tuple(out))
+
+    def table(self) -> pl.DataFrame:
+        """One row per strategy, for display and export."""
+        return pl.DataFrame(
+            {
+                "id": [s.id for s in self.strategies],
+                "number": [s.number for s in self.strategies],
+                "title": [s.title for s in self.strategies],
+                "description": [s.description for s in self.strategies],
+                "compartments": [", ".join(c.id for c in s.compartments) for s in self.strategies],
+                "modalities": [", ".join(s.modalities) for s in self.strategies],
+                "weights": [
+                    "; ".join(
+                        f"{w.feature}={w.weight:g}" + (" (low)" if w.prefer == "low" else "")
+                        for w in s.weights
+                    )
+                    for s in self.strategies
+                ],
+            }
+        )
+
+
+def _known_features() -> set[str]:
+    from targetrank.features import REGISTRY
+    from targetrank.features.strategy import SC_FEATURES
+
+    return set(REGISTRY.specs()) | {s.name for s in SC_FEATURES}
+
+
+def _err(source: str, entry: str, what: str, fix: str) -> UsageError:
+    return UsageError(
+        f"Invalid strategy file: {what}",
+        input=f"{source}, {entry}",
+        done="the file was not used and nothing was computed",
+        fix=fix,
+    )
+
+
+def _parse_weight(source: str, entry: str, feature: str, raw: Any, known: set[str]) -> Weight:
+    if feature not in known:
+        import difflib
+
+        close = difflib.get_close_matches(feature, sorted(known), n=3)
+        hint = f" (did you mean {', '.join(close)}?)" if close else ""
+        raise _err(
+            source,
+            f"{entry} weight '{feature}'",
+            f"unknown feature name '{feature}'{hint}",
+            "use a column of the feature table or an sc_* strategy feature "
+            "(`targetrank features list` shows them)",
+        )
+    prefer: str = "high"
+    if isinstance(raw, dict):
+        extra = set(raw) - {"weight", "prefer"}
+        if extra or "weight" not in raw:
+            raise _err(
+                source,
+                f"{entry} weight '{feature}'",
+                "a table weight needs 'weight' and optionally 'prefer'",
+                'write e.g. { weight = 0.5, prefer = "low" }',
+            )
+        value, prefer = raw["weight"], raw.get("prefer", "high")
+    else:
+        value = raw
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise _err(
+            source,
+            f"{entry} weight '{feature}'",
+            f"weight {value!r} is not a number",
+            "give a number between 0 and 1",
+        )
+    if not 0.0 <= float(value) <= 1.0:
+        raise _err(
+            source,
+            f"{entry} weight '{feature}'",
+            f"weight {value} is outside [0, 1]",
+            'give a weight between 0 and 1 (use prefer = "low" to reward low values)',
+        )
+    if prefer not in ("high", "low"):
+        raise _err(
+            source,
+            f"{entry} weight '{feature}'",
+            f"prefer must be 'high' or 'low', not {prefer!r}",
+            'use prefer = "high" or prefer = "low"',
+        )
+    return Weight(feature, float(value), prefer)  # type: ignore[arg-type]
+
+
+def parse_strategies(data: Mapping[str, Any], source: str) -> StrategySet:
+    """Validate parsed TOML/JSON strategy data; raise a UsageError naming the entry and the fix."""
+    known = _known_features()
+    raw_comp = data.get("compartments", {})
+    if not isinstance(raw_comp, dict):
+        raise _err(
+            source, "[compartments]", "must be a table", "see targetrank/data/strategies.toml"
+        )
+    compartments: dict[str, Compartment] = {}
+    for cid, spec in raw_comp.items():
+        extra = set(spec) - set(COMPARTMENT_KINDS)
+        if extra:
+            raise _err(
+                source,
+                f"[compartments.{cid}]",
+                f"unknown key(s) {', '.join(sorted(extra))}",
+                f"use only {', '.join(COMPARTMENT_KINDS)}",
+            )
+        comp = Compartment(cid, **{k: tuple(spec.get(k, ())) for k in COMPARTMENT_KINDS})
+        for col in comp.columns():
+            if col not in known:
+                raise _err(
+                    source,
+                    f"[compartments.{cid}]",
+                    f"unknown feature column '{col}'",
+                    "use a column of the feature table (`targetrank features list`)",
+                )
+        compartments[cid] = comp
+
+    entries = data.get("strategy")
+    if not isinstance(entries, list) or not entries:
+        raise _err(source, "[[strategy]]", "no strategies defined", "add [[strategy]] entries")
+    seen: set[str] = set()
+    strategies = []
+    for i, entry in enumerate(entries, start=1):
+        label = f"strategy #{i}" + (f" '{entry.get('id')}'" if entry.get("id") else "")
+        for key in ("id", "title", "description", "compartments", "modalities", "weights"):
+            if key not in entry:
+                raise _err(source, label, f"missing '{key}'", f"add {key} = ... to the entry")
+        sid = entry["id"]
+        if sid in seen:
+            raise _err(
+                source, label, f"duplicate strategy id '{sid}'", "give every strategy a unique id"
+            )
+        seen.add(sid)
+        for cid in entry["compartments"]:
+            if cid not in compartments:
+                raise _err(
+                    source,
+                    label,
+                    f"unknown compartment '{cid}'",
+                    f"define [compartments.{cid}] or use one of {', '.join(compartments)}",
+                )
+        for modality in entry["modalities"]:
+            if modality not in MODALITIES:
+                raise _err(
+                    source,
+                    label,
+                    f"unknown modality '{modality}'",
+                    f"use one of {', '.join(MODALITIES)}",
+                )
+        weights = tuple(
+            _parse_weight(source, label, f, w, known) for f, w in entry["weights"].items()
+        )
+        if not any(w.weight > 0 for w in weights):
+            raise _err(source, label, "all weights are zero", "give at least one weight above 0")
+        strategies.append(
+            Strategy(
+                id=sid,
+                number=int(entry.get("number", i)),
+                title=entry["title"],
+                description=" ".join(entry["description"].split()),
+                compartments=tuple(compartments[c] for c in entry["compartments"]),
+                modalities=tuple(entry["modalities"]),
+                weights=weights,
+            )
+        )
+    seeds = tuple(data.get("seed_panel", ()))
+    return StrategySet(tuple(strategies), seeds, source, compartments)
+
+
+def _read_structured(path: Path) -> dict[str, Any]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(
+            "Cannot read the file",
+            input=str(path),
+            cause=exc.strerror or str(exc),
+            fix="check the path",
+        ) from exc
+    try:
+        if path.suffix.lower() == ".json":
+            return json.loads(text)
+        return tomllib.loads(text)
+    except (tomllib.TOMLDecodeError, json.JSONDecodeError) as exc:
+        raise UsageError(
+            "The file is not valid TOML/JSON",
+            input=f"{path}: {exc}",
+            done="it was not used and nothing was computed",
+            fix="fix the syntax (TOML: key = value; strings in quotes)",
+        ) from exc
+
+
+def load_strategies(path: str | Path | None = None) -> StrategySet:
+    """Load and validate the strategy file (default: the packaged review categories)."""
+    if path is None:
+        text = resources.files("targetrank.data").joinpath(DEFAULT_FILE).read_text("utf-8")
+        return parse_strategies(tomllib.loads(text), f"targetrank/data/{DEFAULT_FILE}")
+    p = Path(path)
+    return parse_strategies(_read_structured(p), str(p))
+
+
+def load_weights(path: str | Path, strategies: StrategySet) -> dict[str, dict[str, Weight]]:
+    """Read a weights file: ``[strategy_id] feature = weight`` (TOML) or the same as JSON."""
+    p = Path(path)
+    data = _read_structured(p)
+    known = _known_features()
+    out: dict[str, dict[str, Weight]] = {}
+    for sid, entries in data.items():
+        if sid not in strategies.ids:
+            raise UsageError(
+                f"Weights file names an unknown strategy '{sid}'",
+                input=str(p),
+                done="nothing was computed",
+                fix=f"use one of: {', '.join(strategies.ids)}",
+            )
+        if not isinstance(entries, dict):
+            raise UsageError(
+                f"Weights for '{sid}' must be a table of feature = weight",
+                input=str(p),
+                done="nothing was computed",
+                fix=f"write [{sid}] then lines like sc_marker = 0.5",
+            )
+        out[sid] = {
+            f: _parse_weight(str(p), f"[{sid}]", f, raw, known) for f, raw in entries.items()
+        }
+    return out
+
+
+def strategies(path: str | Path | None = None) -> pl.DataFrame:
+    """The strategy categories as a table (id, number, title, description, ...)."""
+    return load_strategies(path).table()

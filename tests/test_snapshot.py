@@ -1,0 +1,126 @@
+"""The embedded snapshot: real offline data, complete, traceable and reproducible."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+import targetrank as t
+from targetrank.paths import snapshot_dir
+
+SEED = ["TIGIT", "DKK1", "SPP1", "TNFSF11"]
+
+
+@pytest.fixture(scope="module")
+def features() -> pl.DataFrame:
+    return t.load_features()
+
+
+@pytest.fixture(scope="module")
+def manifest() -> dict:
+    return t.feature_manifest()
+
+
+def row(features: pl.DataFrame, symbol: str) -> dict:
+    return features.filter(pl.col("symbol") == symbol).row(0, named=True)
+
+
+def test_genome_wide_and_contains_panel_and_evidence_targets(features):
+    assert features.height >= 19_000
+    assert features["entrez_id"].is_unique().all()
+    symbols = set(features["symbol"])
+    assert set(SEED) <= symbols
+    assert set(t.evidence()["symbol"]) <= symbols
+
+
+def test_loads_offline_from_any_folder(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert t.load_features().height >= 19_000
+
+
+@pytest.mark.parametrize("symbol", ["TIGIT", "PDCD1", "CD274"])
+def test_checkpoint_proteins_are_surface(features, symbol):
+    assert row(features, symbol)["is_surface"] is True
+
+
+@pytest.mark.parametrize("symbol", ["DKK1", "SPP1", "SOST"])
+def test_bone_ligands_are_secreted(features, symbol):
+    assert row(features, symbol)["is_secreted"] is True
+
+
+@pytest.mark.parametrize("symbol", ["TNFSF11", "CSF1R"])
+def test_osteoclast_biology(features, symbol):
+    r = row(features, symbol)
+    assert r["go_osteoclast_differentiation"] is True
+
+
+@pytest.mark.shared
+def test_every_listed_common_essential_gene_is_flagged(features, shared):
+    from targetrank.sources.local import read_depmap_common_essentials
+
+    listed = read_depmap_common_essentials(shared)
+    flagged = features.join(listed.select("entrez_id"), on="entrez_id", how="inner")
+    assert flagged.height >= 0.97 * listed.height
+    assert flagged["depmap_common_essential"].all()
+
+
+def test_common_essential_flags(features):
+    for symbol in ["PCNA", "RPL3"]:
+        assert row(features, symbol)["depmap_common_essential"] is True, symbol
+    # the 24Q2 list has 2,023 genes; nearly all map onto the NCBI gene index
+    assert 1_950 <= features["depmap_common_essential"].sum() <= 2_023
+    for symbol in SEED:
+        assert row(features, symbol)["depmap_common_essential"] is False, symbol
+
+
+def test_missing_is_null_not_zero(features):
+    # genes HPA never quantified have null expression, not 0
+    hpa = features["hpa_blood_t_reg"]
+    assert hpa.null_count() > 0
+    assert (hpa.drop_nulls() == 0).sum() > 0  # real zeros exist too, and stay distinct
+    # live-connector columns are all null offline
+    assert features["ot_max_clinical_stage"].null_count() == features.height
+    assert features["depmap_mean_effect"].null_count() == features.height
+
+
+def test_every_non_null_value_traces_to_a_manifest_source(features, manifest):
+    keys = {"entrez_id", "symbol", "ensembl_id"}
+    for column in features.columns:
+        if column in keys:
+            continue
+        info = manifest["columns"][column]
+        if features[column].null_count() < features.height:
+            assert info["sources"], column
+            for source in info["sources"]:
+                entry = manifest["sources"][source]
+                assert entry["release"] and entry["licence"], (column, source)
+        else:
+            assert info["null_reason"], column
+
+
+def test_manifest_matches_the_table(features, manifest):
+    assert manifest["files"]["features.parquet"]["rows"] == features.height
+    assert set(manifest["columns"]) == set(features.columns) - {"entrez_id", "symbol", "ensembl_id"}
+
+
+def test_snapshot_is_small():
+    total = sum(p.stat().st_size for p in Path(snapshot_dir()).iterdir())
+    assert total < 15 * 1024 * 1024
+
+
+@pytest.mark.shared
+def test_rebuild_from_shared_is_identical(shared, tmp_path):
+    from targetrank.snapshot import build_snapshot
+
+    build_snapshot(shared, tmp_path)
+    for name in [
+        "features.parquet",
+        "genes.parquet",
+        "aliases.parquet",
+        "precedence_labels.parquet",
+    ]:
+        committed = pl.read_parquet(snapshot_dir() / name)
+        rebuilt = pl.read_parquet(tmp_path / name)
+        assert committed.equals(rebuilt, null_equal=True), name
