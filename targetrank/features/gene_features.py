@@ -9,9 +9,8 @@ gene, so absence there is False.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 import warnings
+from collections.abc import Mapping
 
 import numpy as np
 import polars as pl
