@@ -1,0 +1,1 @@
+"""The model layer: leakage guard, estimators, precedence prior, strategy ranker, evaluation."""

@@ -1,0 +1,74 @@
+"""Choosing model features and turning polars frames into LightGBM's numeric matrices."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import polars as pl
+
+from targetrank.model.leakage import leakage_features
+
+KEYS = ("entrez_id", "symbol", "ensembl_id")
+_NUMERIC = (pl.Boolean, pl.Int8, pl.Int16, pl.Int32, pl.Int64, pl.UInt8, pl.UInt16, pl.UInt32,
+            pl.UInt64, pl.Float32, pl.Float64)  # fmt: skip
+
+
+@dataclass
+class FeatureSelection:
+    """Which columns a model learns from, and why the others are left out."""
+
+    used: list[str]
+    refused: dict[str, str] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, object]:
+        """For model cards and manifests."""
+        return {"used": list(self.used), "refused": dict(self.refused)}
+
+
+def select_model_features(
+    df: pl.DataFrame,
+    *,
+    requested: Iterable[str] | None = None,
+    exclude: Iterable[str] = (),
+) -> FeatureSelection:
+    """Model features of ``df``: numeric/Boolean, non-leaky, not support-only, not all null.
+
+    ``requested`` restricts to named columns; a requested leaky column is an error (the caller
+    runs :func:`targetrank.model.leakage.check_no_leakage` on it first), an unrequested one is
+    listed as refused.
+    """
+    from targetrank.features import REGISTRY
+
+    specs = REGISTRY.specs()
+    skip = set(KEYS) | set(exclude)
+    candidates = [c for c in (requested or df.columns) if c not in skip]
+    leaky = set(leakage_features(candidates))
+    used: list[str] = []
+    refused: dict[str, str] = {}
+    for col in candidates:
+        if col not in df.columns:
+            refused[col] = "not in the feature table"
+        elif col in leaky:
+            refused[col] = "encodes clinical precedence (leakage guard)"
+        elif col in specs and not specs[col].model:
+            refused[col] = "support column (data coverage, not biology)"
+        elif df.schema[col] not in _NUMERIC:
+            refused[col] = f"not numeric ({df.schema[col]})"
+        elif df[col].null_count() == df.height:
+            refused[col] = "no values in this feature table (live connector not run)"
+        else:
+            used.append(col)
+    return FeatureSelection(used, refused)
+
+
+def to_matrix(df: pl.DataFrame, columns: Sequence[str]) -> np.ndarray:
+    """A float64 matrix with NaN for missing values (Booleans become 0/1)."""
+    if not columns:
+        return np.empty((df.height, 0))
+    return (
+        df.select(pl.col(c).cast(pl.Float64) for c in columns)
+        .to_numpy(order="c")
+        .astype(np.float64, copy=False)
+    )

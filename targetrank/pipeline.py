@@ -1,0 +1,706 @@
+"""The pipeline: resolve targets, assemble features, fit a scorer, rank, explain, evaluate.
+
+This is the one module the CLI calls. Everything here returns objects; nothing prints.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import platform
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import polars as pl
+
+from targetrank.__about__ import __version__
+from targetrank._types import ProgressCallback, no_progress
+from targetrank.errors import ModelError, UsageError
+from targetrank.model.scoring import Scorer, ScoreResult, ScoringContext, as_scorer
+from targetrank.strategies import StrategySet, Weight, load_strategies, load_weights
+
+RANKING_COLUMNS = [
+    "strategy",
+    "rank",
+    "symbol",
+    "ensembl_id",
+    "score",
+    "rank_low",
+    "rank_high",
+    "p_top10",
+    "evidence_stage",
+    "failed_phase3",
+    "top_drivers",
+    "citations",
+    "query",
+]
+TIE_BREAK = "score (descending), then symbol (A-Z)"
+Universe = Literal["evidence", "genome"]
+
+
+# ------------------------------------------------------------------------------------------
+# Inputs
+# ------------------------------------------------------------------------------------------
+
+
+@dataclass
+class RankInputs:
+    """Everything a run is computed from (recorded in the manifest, replayed by rerun)."""
+
+    features: pl.DataFrame
+    feature_source: str
+    strategies: StrategySet
+    evidence: pl.DataFrame
+    labels: pl.DataFrame
+    targets: pl.DataFrame  # query, symbol, ensembl_id, entrez_id (universe, in display order)
+    seed_entrez: list[int]
+    resolution: pl.DataFrame | None = None
+
+
+def _file_sha256(path: str | Path | None) -> str | None:
+    if path is None:
+        return None
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def resolve_universe(
+    targets: Sequence[str] | None,
+    universe: Universe,
+    strategies: StrategySet,
+    evidence: pl.DataFrame,
+    features: pl.DataFrame,
+    *,
+    skip_unresolved: bool = False,
+) -> tuple[pl.DataFrame, list[int], pl.DataFrame | None]:
+    """The targets to rank (with the user's names), the seed panel's ids and the resolution table.
+
+    Default (no targets): the seed panel plus every evidence-base target. ``universe="genome"``
+    adds every gene of the feature table.
+    """
+    from targetrank.resolver import resolve
+
+    seeds = resolve(list(strategies.seed_panel))
+    seeds.raise_for_failures(done="nothing was computed")
+    seed_ids = seeds.targets["entrez_id"].to_list()
+    resolution = None
+    if targets:
+        result = resolve(list(targets))
+        if not result.ok and not skip_unresolved:
+            result.raise_for_failures(done="nothing was computed")
+        if result.targets.height == 0:
+            raise UsageError(
+                "None of the given targets resolved",
+                input=", ".join(result.table["query"].to_list()[:10]),
+                done="nothing was computed",
+                fix="check the names with `targetrank resolve`",
+            )
+        chosen = result.targets
+        resolution = result.table
+    else:
+        ev = (
+            evidence.select("symbol", "ensembl_id", "entrez_id")
+            .unique("entrez_id", keep="first", maintain_order=True)
+            .with_columns(pl.col("symbol").alias("query"))
+        )
+        chosen = pl.concat(
+            [seeds.targets, ev.select("query", "symbol", "ensembl_id", "entrez_id")]
+        ).unique("entrez_id", keep="first", maintain_order=True)
+    if universe == "genome":
+        rest = features.select(
+            pl.col("symbol").alias("query"), "symbol", "ensembl_id", "entrez_id"
+        ).join(chosen.select("entrez_id"), on="entrez_id", how="anti")
+        chosen = pl.concat([chosen, rest])
+    known = chosen.join(features.select("entrez_id"), on="entrez_id", how="semi")
+    return known, seed_ids, resolution
+
+
+def load_inputs(
+    *,
+    targets: Sequence[str] | None = None,
+    strategies: Sequence[str] | None = None,
+    strategies_file: str | Path | None = None,
+    weights: str | Path | dict[str, dict[str, float]] | None = None,
+    features: str | Path = "snapshot",
+    universe: Universe = "evidence",
+    skip_unresolved: bool = False,
+) -> RankInputs:
+    """Load and validate every input of a run; all errors happen here, before any computing."""
+    from targetrank.api import load_features, precedence_labels
+    from targetrank.evidence import evidence as load_evidence
+
+    if universe not in ("evidence", "genome"):
+        raise UsageError(f"Unknown universe '{universe}'", fix="use evidence or genome")
+    strategy_set = load_strategies(strategies_file).select(strategies)
+    if weights is not None:
+        if isinstance(weights, dict):
+            overrides = {
+                sid: {f: Weight(f, float(w)) for f, w in ws.items()} for sid, ws in weights.items()
+            }
+            for sid, ws in overrides.items():
+                strategy_set.get(sid)
+                for w in ws.values():
+                    if not 0 <= w.weight <= 1:
+                        raise UsageError(
+                            f"Weight {w.weight} for '{w.feature}' in '{sid}' is outside [0, 1]",
+                            fix="give weights between 0 and 1",
+                        )
+        else:
+            overrides = load_weights(weights, strategy_set)
+        strategy_set = strategy_set.with_weights(overrides)
+    table = load_features(features)
+    ev = load_evidence()
+    labels = precedence_labels(features)
+    chosen, seed_ids, resolution = resolve_universe(
+        targets, universe, strategy_set, ev, table, skip_unresolved=skip_unresolved
+    )
+    return RankInputs(table, str(features), strategy_set, ev, labels, chosen, seed_ids, resolution)
+
+
+# ------------------------------------------------------------------------------------------
+# Ranking result
+# ------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Explanation:
+    """Why a target ranks where it does in one strategy."""
+
+    symbol: str
+    strategy: str
+    rank: int
+    score: float
+    drivers: pl.DataFrame  # feature, label, value, contribution (sorted by |contribution|)
+    bias: float
+    evidence: dict[str, Any] | None
+
+    def text(self, n: int = 3) -> str:
+        """A short plain-text card (CLI output)."""
+        lines = [f"{self.symbol} in {self.strategy}: rank {self.rank}, score {self.score:.3f}"]
+        pos = self.drivers.filter(pl.col("contribution") > 0).head(n)
+        neg = self.drivers.filter(pl.col("contribution") < 0).head(n)
+        lines.append("  pushes up:")
+        lines += [
+            f"    + {r['label']} = {_fmt(r['value'])} ({r['contribution']:+.3f})"
+            for r in pos.iter_rows(named=True)
+        ] or ["    (none)"]
+        lines.append("  pushes down:")
+        lines += [
+            f"    - {r['label']} = {_fmt(r['value'])} ({r['contribution']:+.3f})"
+            for r in neg.iter_rows(named=True)
+        ] or ["    (none)"]
+        lines.append(f"  baseline (bias): {self.bias:+.3f}")
+        if self.evidence:
+            e = self.evidence
+            lines.append("  evidence card:")
+            lines.append(
+                f"    stage: {e['stage']} (oncology/bone: {e['onc_bone_stage']}; grade {e['grade']})"
+            )
+            lines.append(f"    agents: {e['agents'] or '-'}")
+            if e["failed_phase3"]:
+                lines.append(f"    failed phase 3: {e['failed_phase3_trials']}")
+            lines.append(f"    fact: {e['fact']}")
+            lines.append(f"    citations: {e['citations'] or '-'} ({e['verification']})")
+        else:
+            lines.append("  evidence card: no evidence-base entry for this target and strategy")
+        return "\n".join(lines)
+
+
+def _fmt(value: Any) -> str:
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return "missing"
+    if isinstance(value, float):
+        return f"{value:.3g}"
+    return str(value)
+
+
+@dataclass
+class Ranking:
+    """A ranked, explained list of targets per strategy.
+
+    Attributes:
+        table: One row per (strategy, target), the columns of ``ranking.csv``.
+        manifest: What the run was computed from (versions, releases, seed, scorer, inputs).
+        model_card: Features used and refused, labels, folds, metrics.
+    """
+
+    table: pl.DataFrame
+    manifest: dict[str, Any]
+    model_card: dict[str, Any]
+    rows: pl.DataFrame = field(repr=False)  # strategy, entrez_id, symbol + feature values
+    contributions: np.ndarray | None = field(default=None, repr=False)
+    feature_names: list[str] = field(default_factory=list, repr=False)
+    evidence: pl.DataFrame | None = field(default=None, repr=False)
+    strategies: StrategySet | None = field(default=None, repr=False)
+    universe: str = "evidence"
+
+    def top(self, n: int = 10) -> pl.DataFrame:
+        """The first ``n`` targets of each strategy."""
+        return self.table.filter(pl.col("rank") <= n)
+
+    def matrix(self) -> pl.DataFrame:
+        """Targets × strategies ranks (for a slide)."""
+        wide = self.table.pivot(on="strategy", index=["symbol", "query"], values="rank")
+        order = [s for s in self.table["strategy"].unique(maintain_order=True)]
+        return wide.select("symbol", "query", *order).sort(pl.mean_horizontal(order))
+
+    def novel_candidates(self, n: int = 20) -> pl.DataFrame:
+        """Top ``n`` per strategy among genes that are not in the evidence base at all."""
+        known = set(self.evidence["symbol"].to_list()) if self.evidence is not None else set()
+        return (
+            self.table.filter(~pl.col("symbol").is_in(list(known)))
+            .with_columns(
+                pl.col("rank").rank("ordinal").over("strategy").cast(pl.Int64).alias("novel_rank")
+            )
+            .filter(pl.col("novel_rank") <= n)
+            .select(
+                "strategy",
+                "novel_rank",
+                "rank",
+                "symbol",
+                "ensembl_id",
+                "score",
+                "p_top10",
+                "top_drivers",
+            )
+        )
+
+    def explain(self, symbol: str, strategy: str) -> Explanation:
+        """Feature contributions (top drivers) and the evidence card of one target in one strategy."""
+        from targetrank.resolver import resolve
+
+        resolved = resolve([symbol])
+        if not resolved.ok:
+            resolved.raise_for_failures(done="nothing was explained")
+        gene = resolved.symbols[0]
+        if self.strategies is not None:
+            self.strategies.get(strategy)
+        mask = (self.rows["symbol"] == gene) & (self.rows["strategy"] == strategy)
+        idx = np.flatnonzero(mask.to_numpy())
+        if idx.size == 0:
+            raise UsageError(
+                f"{gene} is not in this ranking for strategy '{strategy}'",
+                fix="rank it first (--targets) or use --universe genome",
+            )
+        if self.contributions is None:
+            raise ModelError(
+                f"The scorer '{self.manifest.get('scorer')}' gives no per-feature contributions",
+                fix="use --scorer lightgbm or weighted for explanations",
+            )
+        i = int(idx[0])
+        from targetrank.features import REGISTRY
+        from targetrank.features.strategy import SC_FEATURES
+
+        specs = REGISTRY.specs() | {s.name: s for s in SC_FEATURES}
+        contrib = self.contributions[i]
+        values = [self.rows[f][i] if f in self.rows.columns else None for f in self.feature_names]
+        drivers = pl.DataFrame(
+            {
+                "feature": self.feature_names,
+                "label": [_plain(f, specs) for f in self.feature_names],
+                "value": [_fmt(v) for v in values],
+                "contribution": contrib[:-1],
+            }
+        ).sort(pl.col("contribution").abs(), descending=True)
+        row = self.table.filter((pl.col("symbol") == gene) & (pl.col("strategy") == strategy)).row(
+            0, named=True
+        )
+        card = None
+        if self.evidence is not None:
+            ev = self.evidence.filter((pl.col("symbol") == gene) & (pl.col("strategy") == strategy))
+            card = ev.row(0, named=True) if ev.height else None
+        return Explanation(
+            gene, strategy, row["rank"], row["score"], drivers, float(contrib[-1]), card
+        )
+
+    def write(
+        self,
+        out: str | Path | None = None,
+        formats: Sequence[str] = ("csv",),
+        *,
+        force: bool = False,
+        top: int = 20,
+    ) -> Path:
+        """Write the run folder atomically (see :func:`targetrank.export.write_run`)."""
+        from targetrank.export import write_run
+
+        return write_run(self, out, formats=formats, force=force, top=top)
+
+
+def _plain(feature: str, specs: dict[str, Any]) -> str:
+    from targetrank.model.prior import PRIOR_COLUMN
+
+    if feature == PRIOR_COLUMN:
+        return "precedence prior (level-1 model, out-of-fold)"
+    if feature.startswith("strategy_is_"):
+        return f"strategy is {feature.removeprefix('strategy_is_')}"
+    spec = specs.get(feature)
+    return spec.plain_name if spec is not None else feature
+
+
+def _drivers_text(
+    contributions: np.ndarray, names: list[str], labels: list[str], n: int = 3
+) -> list[str]:
+    out = []
+    for row in contributions:
+        c = row[:-1]
+        order = np.argsort(-c, kind="stable")
+        pos = [j for j in order[:n] if c[j] > 0]
+        neg = [j for j in np.argsort(c, kind="stable")[:n] if c[j] < 0]
+        parts = [f"+ {labels[j]} ({c[j]:+.2f})" for j in pos] + [
+            f"- {labels[j]} ({c[j]:+.2f})" for j in neg
+        ]
+        out.append("; ".join(parts))
+    return out
+
+
+def _rank_within(strategy: np.ndarray, scores: np.ndarray, symbols: np.ndarray) -> np.ndarray:
+    """1-based ranks within each strategy; ties broken by symbol (A-Z)."""
+    ranks = np.zeros(len(scores), dtype=np.int64)
+    for s in np.unique(strategy):
+        idx = np.flatnonzero(strategy == s)
+        order = sorted(idx, key=lambda i: (-scores[i], symbols[i]))
+        ranks[order] = np.arange(1, len(idx) + 1)
+    return ranks
+
+
+def _intervals(
+    strategy: np.ndarray, replicates: np.ndarray, symbols: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    ranks = np.vstack([_rank_within(strategy, rep, symbols) for rep in replicates])
+    low = np.floor(np.percentile(ranks, 5, axis=0)).astype(np.int64)
+    high = np.ceil(np.percentile(ranks, 95, axis=0)).astype(np.int64)
+    return low, high, (ranks <= 10).mean(axis=0)
+
+
+# ------------------------------------------------------------------------------------------
+# rank()
+# ------------------------------------------------------------------------------------------
+
+
+def rank(
+    targets: Sequence[str] | None = None,
+    strategies: Sequence[str] | None = None,
+    scorer: str | Scorer | Callable[[pl.DataFrame], Any] = "lightgbm",
+    features: str | Path = "snapshot",
+    seed: int = 0,
+    *,
+    universe: Universe = "evidence",
+    weights: str | Path | dict[str, dict[str, float]] | None = None,
+    strategies_file: str | Path | None = None,
+    skip_unresolved: bool = False,
+    progress: ProgressCallback | None = None,
+    command: Sequence[str] | None = None,
+) -> Ranking:
+    """Rank targets per strategy.
+
+    Args:
+        targets: Names, aliases or ids (default: the seed panel plus the evidence-base targets).
+        strategies: Strategy ids (default: all five).
+        scorer: ``"lightgbm"`` (default), ``"weighted"``, ``"module:function"``, a
+            :class:`~targetrank.model.scoring.Scorer` or any callable ``rows -> scores``.
+        features: ``"snapshot"`` or a feature folder/file.
+        seed: Seed of every random choice (folds, background sample, models, bootstrap).
+        universe: ``"evidence"`` or ``"genome"`` (all ~20k genes).
+        weights: Weights file or ``{strategy: {feature: weight}}`` overriding the strategy file.
+        strategies_file: An alternative strategy file.
+        skip_unresolved: Rank the targets that resolved instead of stopping on failures.
+        progress: ``(step, done, total)`` callback.
+        command: The command line, recorded in the manifest.
+
+    Example:
+        >>> import targetrank
+        >>> r = targetrank.rank(["TIGIT", "DKK1"], scorer="weighted")
+        >>> sorted(r.table["symbol"].unique().to_list())
+        ['DKK1', 'TIGIT']
+    """
+    report = progress or no_progress
+    inputs = load_inputs(
+        targets=targets,
+        strategies=strategies,
+        strategies_file=strategies_file,
+        weights=weights,
+        features=features,
+        universe=universe,
+        skip_unresolved=skip_unresolved,
+    )
+    the_scorer = as_scorer(scorer)
+    context = ScoringContext(
+        inputs.features,
+        inputs.strategies,
+        inputs.evidence,
+        inputs.labels,
+        inputs.seed_entrez,
+        seed=seed,
+        progress=report,
+    )
+    report("fitting", 0, 1)
+    the_scorer.fit(context)
+    report("scoring", 0, 1)
+    rows = context.rows(inputs.targets["entrez_id"].to_list())
+    result = the_scorer.score(rows)
+    table = _assemble(rows, result, inputs)
+    card = _model_card(the_scorer, inputs, seed)
+    manifest = _manifest(
+        inputs,
+        scorer=the_scorer,
+        scorer_spec=scorer if isinstance(scorer, str) else the_scorer.name,
+        seed=seed,
+        universe=universe,
+        weights=weights,
+        strategies_file=strategies_file,
+        targets=targets,
+        skip_unresolved=skip_unresolved,
+        command=command,
+        deterministic=result.replicates is None,
+    )
+    keep = [
+        "strategy",
+        "entrez_id",
+        "symbol",
+        *[f for f in result.feature_names if f in rows.columns],
+    ]
+    if "prior_precedence" in result.feature_names and "prior_precedence" not in rows.columns:
+        prior = getattr(the_scorer, "prior_map_", None)
+        if prior is not None:
+            rows = rows.join(prior, on="entrez_id", how="left", maintain_order="left")
+            keep.append("prior_precedence")
+    return Ranking(
+        table=table,
+        manifest=manifest,
+        model_card=card,
+        rows=rows.select([c for c in keep if c in rows.columns]),
+        contributions=result.contributions,
+        feature_names=result.feature_names,
+        evidence=inputs.evidence,
+        strategies=inputs.strategies,
+        universe=universe,
+    )
+
+
+def _assemble(rows: pl.DataFrame, result: ScoreResult, inputs: RankInputs) -> pl.DataFrame:
+    strategy = rows["strategy"].to_numpy()
+    symbols = rows["symbol"].to_numpy()
+    scores = np.asarray(result.scores, dtype=float)
+    ranks = _rank_within(strategy, scores, symbols)
+    if result.replicates is not None and len(result.replicates):
+        low, high, p10 = _intervals(strategy, result.replicates, symbols)
+        p_top10 = pl.Series("p_top10", p10)
+    else:
+        low, high = ranks, ranks
+        p_top10 = pl.Series("p_top10", [None] * len(ranks), dtype=pl.Float64)
+    if result.contributions is not None:
+        from targetrank.features import REGISTRY
+        from targetrank.features.strategy import SC_FEATURES
+
+        specs = REGISTRY.specs() | {s.name: s for s in SC_FEATURES}
+        labels = [_plain(f, specs) for f in result.feature_names]
+        drivers = _drivers_text(result.contributions, result.feature_names, labels)
+    else:
+        drivers = [""] * len(ranks)
+    ev = inputs.evidence.select(
+        "strategy",
+        "entrez_id",
+        pl.col("stage").alias("evidence_stage"),
+        pl.when(pl.col("failed_phase3"))
+        .then(pl.lit("yes"))
+        .otherwise(pl.lit("no"))
+        .alias("failed_phase3"),
+        "citations",
+    )
+    table = (
+        rows.select("strategy", "entrez_id", "symbol", "ensembl_id")
+        .with_columns(
+            pl.Series("score", scores).round(6),
+            pl.Series("rank", ranks),
+            pl.Series("rank_low", low),
+            pl.Series("rank_high", high),
+            p_top10.round(3),
+            pl.Series("top_drivers", drivers, dtype=pl.String),
+        )
+        .join(ev, on=["strategy", "entrez_id"], how="left", maintain_order="left")
+        .join(
+            inputs.targets.select("entrez_id", "query"),
+            on="entrez_id",
+            how="left",
+            maintain_order="left",
+        )
+    )
+    order = {s: i for i, s in enumerate(inputs.strategies.ids)}
+    return (
+        table.with_columns(
+            pl.col("strategy").replace_strict(order, return_dtype=pl.Int64).alias("_o")
+        )
+        .sort("_o", "rank")
+        .select(RANKING_COLUMNS)
+    )
+
+
+def _model_card(scorer: Scorer, inputs: RankInputs, seed: int) -> dict[str, Any]:
+    card: dict[str, Any] = {
+        "targetrank_version": __version__,
+        "seed": seed,
+        "scorer": scorer.name,
+        "tie_break": TIE_BREAK,
+        "feature_source": inputs.feature_source,
+        "evidence_rows": inputs.evidence.height,
+        "strategies": inputs.strategies.ids,
+    }
+    if hasattr(scorer, "card"):
+        card.update(scorer.card())
+    else:
+        card["note"] = (
+            "deterministic scorer: no model is trained, so there are no folds, no labels used and "
+            "no rank intervals (rank_low = rank_high = rank, p_top10 empty)"
+        )
+    if scorer.name == "weighted":
+        card["weights"] = {
+            s.id: {w.feature: {"weight": w.weight, "prefer": w.prefer} for w in s.weights}
+            for s in inputs.strategies
+        }
+    return card
+
+
+def _manifest(
+    inputs: RankInputs,
+    *,
+    scorer: Scorer,
+    scorer_spec: str,
+    seed: int,
+    universe: str,
+    weights: Any,
+    strategies_file: Any,
+    targets: Sequence[str] | None,
+    skip_unresolved: bool,
+    command: Sequence[str] | None,
+    deterministic: bool,
+) -> dict[str, Any]:
+    import lightgbm
+    import sklearn
+
+    from targetrank.api import feature_manifest
+
+    try:
+        fman = feature_manifest(inputs.feature_source)
+        releases = {k: v.get("release") for k, v in fman.get("sources", {}).items()}
+    except Exception:  # a bare parquet file has no manifest; say so instead of failing the run
+        releases = {"unknown": "feature source has no manifest.json"}
+    effective_weights = {
+        s.id: {w.feature: {"weight": w.weight, "prefer": w.prefer} for w in s.weights}
+        for s in inputs.strategies
+    }
+    target_list = list(targets) if targets else None
+    digest = hashlib.sha256(
+        json.dumps(
+            {
+                "targets": inputs.targets["entrez_id"].to_list(),
+                "strategies": inputs.strategies.ids,
+                "weights": effective_weights,
+                "features": inputs.features.hash_rows().sum() if inputs.features.height else 0,
+                "evidence": inputs.evidence.hash_rows().sum(),
+            },
+            sort_keys=True,
+            default=str,
+        ).encode()
+    ).hexdigest()
+    return {
+        "targetrank_version": __version__,
+        "created_utc": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "command": list(command) if command else None,
+        "seed": seed,
+        "scorer": scorer_spec,
+        "universe": universe,
+        "strategies": inputs.strategies.ids,
+        "strategies_file": str(strategies_file) if strategies_file else None,
+        "weights_file": str(weights) if isinstance(weights, str | Path) else None,
+        "weights": effective_weights,
+        "targets": target_list,
+        "skip_unresolved": skip_unresolved,
+        "feature_source": inputs.feature_source,
+        "data_releases": releases,
+        "input_hash": digest,
+        "rows": int(inputs.targets.height * len(inputs.strategies)),
+        "tie_break": TIE_BREAK,
+        "uncertainty": "none (deterministic scorer)"
+        if deterministic
+        else "bootstrap rank intervals (5-95 %) and P(top 10)",
+        "environment": {
+            "python": sys.version.split()[0],
+            "platform": platform.platform(),
+            "polars": pl.__version__,
+            "lightgbm": lightgbm.__version__,
+            "scikit-learn": sklearn.__version__,
+            "numpy": np.__version__,
+        },
+    }
+
+
+# ------------------------------------------------------------------------------------------
+# evaluate()
+# ------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Evaluation:
+    """Model vs baselines: level-1 AUC/AP and level-2 NDCG@5/10 with CIs."""
+
+    table: pl.DataFrame  # long: strategy, setting, method, k, ndcg, ci_low, ci_high, ...
+    prior: dict[str, Any]
+    recall: dict[str, dict[str, float]]
+    model_card: dict[str, Any]
+
+    def wide(self) -> pl.DataFrame:
+        """One row per (strategy, setting, k), one column per method."""
+        from targetrank.model.evaluation import wide_table
+
+        return wide_table(self.table)
+
+
+def evaluate(
+    strategies: Sequence[str] | None = None,
+    features: str | Path = "snapshot",
+    seed: int = 0,
+    *,
+    weights: str | Path | dict[str, dict[str, float]] | None = None,
+    strategies_file: str | Path | None = None,
+    n_bootstrap: int = 500,
+    progress: ProgressCallback | None = None,
+    ranker_options: dict[str, Any] | None = None,
+) -> Evaluation:
+    """Evaluate the LightGBM ranker out-of-fold against PubMed, weighted and random baselines."""
+    from targetrank.model.evaluation import evaluate_scores, evaluation_rows
+    from targetrank.model.ranker import LightGBMScorer
+    from targetrank.model.scoring import PopularityScorer, WeightedScorer
+
+    report = progress or no_progress
+    inputs = load_inputs(
+        strategies=strategies,
+        strategies_file=strategies_file,
+        weights=weights,
+        features=features,
+    )
+    context = ScoringContext(
+        inputs.features,
+        inputs.strategies,
+        inputs.evidence,
+        inputs.labels,
+        inputs.seed_entrez,
+        seed=seed,
+        progress=report,
+    )
+    model = LightGBMScorer(**{"n_bootstrap": 0, **(ranker_options or {})}).fit(context)
+    rows_keys = evaluation_rows(model.training_.rows, inputs.evidence, inputs.seed_entrez)
+    rows = model._attach(context, rows_keys.select("strategy", "entrez_id"))
+    report("evaluating", 0, 1)
+    scores = {
+        "lightgbm": model.score(rows).scores,
+        "weighted": WeightedScorer().fit(context).score(rows).scores,
+        "pubmed_popularity": PopularityScorer().score(rows).scores,
+    }
+    table, summary = evaluate_scores(rows_keys, scores, seed=seed, n_bootstrap=n_bootstrap)
+    card = _model_card(model, inputs, seed)
+    return Evaluation(table, model.prior_.metrics, summary["recall_approved_top10"], card)
