@@ -174,7 +174,7 @@ def evaluate_scores(
                 "n_relevant": 0,
             }
         )
-    for method, per in recall.items():
+    for per in recall.values():
         vals = [v for v in per.values() if not np.isnan(v)]
         per["mean"] = float(np.mean(vals)) if vals else float("nan")
     return pl.DataFrame(records), {"recall_approved_top10": recall}
