@@ -37,6 +37,7 @@ from typing import Any
 import polars as pl
 import requests
 from requests.adapters import HTTPAdapter
+from urllib3.exceptions import DecodeError, ProtocolError, ReadTimeoutError
 from urllib3.util.retry import Retry
 
 from targetrank._types import ProgressCallback, no_progress
@@ -313,11 +314,22 @@ class _Transport(HTTPAdapter):
             return response
         started = time.monotonic()
         chunks = []
-        for chunk in response.iter_content(64 * 1024):
-            chunks.append(chunk)
-            if time.monotonic() - started > self._deadline:
-                response.close()
-                raise BodyTimeout(f"response body not complete after {self._deadline:g} s")
+        try:
+            while True:
+                # read1 returns whatever arrived, so a dripping body is checked as it drips
+                chunk = response.raw.read1(64 * 1024, decode_content=True)
+                if not chunk:
+                    break
+                chunks.append(chunk)
+                if time.monotonic() - started > self._deadline:
+                    response.close()
+                    raise BodyTimeout(f"response body not complete after {self._deadline:g} s")
+        except ProtocolError as exc:
+            raise requests.exceptions.ChunkedEncodingError(exc) from exc
+        except ReadTimeoutError as exc:
+            raise requests.exceptions.ReadTimeout(exc) from exc
+        except DecodeError as exc:
+            raise requests.exceptions.ContentDecodingError(exc) from exc
         response._content = b"".join(chunks)
         self._stats.bytes_received += len(response._content)
         return response
@@ -1128,8 +1140,14 @@ class OpenTargetsResolver:
     are ``non_human``. Entrez ids are not known to Open Targets, so ``entrez_id`` stays null.
     """
 
-    def __init__(self, client: OpenTargetsClient, *, release: str | None = None) -> None:
-        self.api = OpenTargetsAPI(client, release=release)
+    def __init__(
+        self, client: OpenTargetsClient | OpenTargetsAPI, *, release: str | None = None
+    ) -> None:
+        self.api = (
+            client
+            if isinstance(client, OpenTargetsAPI)
+            else OpenTargetsAPI(client, release=release)
+        )
 
     def resolve(self, queries: Sequence[str]) -> Resolution:
         """Resolve ``queries`` in order (one request per 3,000 distinct names)."""
@@ -1274,7 +1292,7 @@ def fetch_opentargets(
     release: str | None = None,
     diseases: Mapping[str, str] | None = None,
     skip_unresolved: bool = False,
-    resolver: Any = None,
+    resolver: Any = "offline",
     overwrite: bool = False,
     with_screens: bool = False,
     with_expression: bool = False,
@@ -1295,7 +1313,8 @@ def fetch_opentargets(
         release: Pin a data release ("26.06").
         diseases: Disease slot overrides, ``{key: name_or_id}``.
         skip_unresolved: Go on without targets that did not resolve (they are listed).
-        resolver: A TargetResolver; default the offline one.
+        resolver: "offline" (the embedded gene index), "opentargets" (mapIds, API mode) or
+            any :class:`~targetrank.resolver.TargetResolver`.
         overwrite: Replace an existing output folder.
         with_screens: Also fetch DepMap screens (large).
         with_expression: Also fetch baseline expression (API only).
@@ -1321,26 +1340,39 @@ def fetch_opentargets(
             fix="pass --force to replace it, or choose another --out",
         )
     started = datetime.now(UTC)
-    resolution = resolve(list(targets), resolver)
-    if not resolution.ok and not skip_unresolved:
-        resolution.raise_for_failures(done="nothing was fetched or written")
-    ids = [i for i in resolution.targets["ensembl_id"].to_list() if i]
-    if not ids:
-        raise UsageError(
-            "None of the targets resolved to a human Ensembl gene id",
-            done="nothing was fetched or written",
-            fix="check the names with `targetrank resolve`",
-        )
     owned_client = None
-    if bulk is not None:
-        from targetrank.sources.opentargets_bulk import OpenTargetsBulk
-
-        src: Any = OpenTargetsBulk(bulk, release=release)
-    else:
-        if client is None:
-            client = owned_client = OpenTargetsClient(endpoint)
-        src = OpenTargetsAPI(client, release=release)
+    if bulk is None and client is None:
+        client = owned_client = OpenTargetsClient(endpoint)
     try:
+        if bulk is not None:
+            from targetrank.sources.opentargets_bulk import OpenTargetsBulk
+
+            src: Any = OpenTargetsBulk(bulk, release=release)
+        else:
+            assert client is not None
+            src = OpenTargetsAPI(client, release=release)
+        if resolver == "opentargets":
+            if bulk is not None:
+                raise UsageError(
+                    "Online resolution (--resolver opentargets) needs the API",
+                    input=f"--bulk {bulk}",
+                    done="nothing was fetched or written",
+                    fix="drop --bulk, or use --resolver offline",
+                )
+            resolver = OpenTargetsResolver(src)
+        elif resolver in (None, "offline"):
+            resolver = None
+        resolution = resolve(list(targets), resolver)
+        if not resolution.ok and not skip_unresolved:
+            resolution.raise_for_failures(done="nothing was fetched or written")
+        ids = [i for i in resolution.targets["ensembl_id"].to_list() if i]
+        if not ids:
+            raise UsageError(
+                "None of the targets resolved to a human Ensembl gene id",
+                input=", ".join(resolution.table["query"].to_list()[:5]),
+                done="nothing was fetched or written",
+                fix="check the names with `targetrank resolve`",
+            )
         tables = collect_opentargets(
             ids,
             source=src,
@@ -1365,6 +1397,7 @@ def fetch_opentargets(
         "started": started.isoformat(timespec="seconds"),
         "finished": datetime.now(UTC).isoformat(timespec="seconds"),
         "queries": dict(sorted(getattr(src, "documents", {}).items())),
+        "datasets": dict(sorted(getattr(src, "datasets", {}).items())),
         "requests": client.stats.as_dict() if client is not None and bulk is None else None,
         "targets_requested": len(ids),
         "targets_returned": tables.targets.height,

@@ -114,7 +114,6 @@ class OpenTargetsBulk:
             )
         self.pinned = release
         self.datasets: dict[str, str] = {}  # dataset -> path read, for the manifest
-        self.documents = self.datasets
 
     @property
     def location(self) -> str:

@@ -139,7 +139,9 @@ class FakeOpenTargets:
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, args=(0.05,), daemon=True
+        )
         self._thread.start()
 
     def stop(self) -> None:
@@ -595,3 +597,82 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
         self._count_out(len(data))
+
+
+# --------------------------------------------------------------------------------------------
+# Recorded SYNTHETIC responses for the offline parser tests
+# --------------------------------------------------------------------------------------------
+
+RECORDED_IDS = ("ENSG00000181847", "ENSG00000118785", "ENSG00000120659", "ENSG00000000001")
+
+
+def recorded_response_path(release: str) -> Path:
+    """Where the recorded synthetic response for ``release`` lives."""
+    from .ot_synthetic import FIXTURES
+
+    return FIXTURES / f"synthetic_response_targets_features_{release}.json"
+
+
+def record_responses(shared: Path, release: str) -> dict[str, Any]:
+    """Run the connector's feature query for the three hand-written seeds (plus one unknown id)
+    through the fake and return the raw responses, labelled synthetic."""
+    from targetrank.sources.opentargets import field_sets, load_document
+    from targetrank.tables.opentargets import ReleaseInfo
+
+    fake = FakeOpenTargets(release=release, shared=shared)
+    api, data = META[release]
+    info = ReleaseInfo(
+        f"{api['x']}.{api['y']}.{api['z']}", f"{data['year']}.{data['month']}", "api", "fake"
+    )
+    sets = field_sets(info)
+    diseases = ["MONDO_0004992", "MONDO_0004989", "MONDO_0005159", "MONDO_0005233", "MONDO_0009693"]
+    variables: dict[str, Any] = {
+        "ids": list(RECORDED_IDS),
+        "diseaseIds": diseases,
+        "assocPage": {"index": 0, "size": 5},
+    }
+    if sets.drugs == "knownDrugs":
+        variables["knownDrugsSize"] = 100
+    doc = load_document(sets.features)
+    status, payload = fake.answer(json.dumps({"query": doc.text, "variables": variables}).encode())
+    assert status == 200, payload
+    return {
+        "_comment": "SYNTHETIC response of the loopback fake (tests/support/ot_fake.py) executing "
+        f"{doc.name}.graphql against the real {release} schema; the values are invented. "
+        "Regenerate with: cd tests && python -m support.ot_fake",
+        "release": release,
+        "document": doc.name,
+        "variables": variables,
+        "response": payload,
+    }
+
+
+if __name__ == "__main__":  # pragma: no cover - fixture writer
+    import sys
+
+    from targetrank.paths import shared_dir
+
+    root = shared_dir(sys.argv[1] if len(sys.argv) > 1 else None)
+    assert root is not None
+    for rel in SCHEMA_FILES:
+        out = recorded_response_path(rel)
+        out.write_text(json.dumps(record_responses(root, rel), indent=1, sort_keys=True) + "\n")
+        print(f"wrote {out}")
+
+
+def fast_client(url: str, cache_dir: Path | None, **overrides: Any) -> Any:
+    """An OpenTargetsClient with test-sized backoffs and no rate limit (overridable)."""
+    from targetrank.sources.opentargets import OpenTargetsClient
+
+    options: dict[str, Any] = {
+        "cache": cache_dir is not None,
+        "cache_dir": cache_dir,
+        "rate_limit": None,
+        "retries": 3,
+        "backoff_factor": 0.01,
+        "max_retry_after": 2.0,
+        "timeout": (2.0, 5.0),
+        "body_deadline": 5.0,
+    }
+    options.update(overrides)
+    return OpenTargetsClient(url, **options)
