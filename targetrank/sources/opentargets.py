@@ -1160,7 +1160,7 @@ class OpenTargetsResolver:
                 done="nothing was resolved",
                 fix="name at least one target, e.g. --targets TIGIT",
             )
-        terms = sorted({q for q in kept if not _ENSEMBL_OTHER.match(q)})
+        terms = sorted({_term(q) for q in kept if not _ENSEMBL_OTHER.match(q)})
         hits: dict[str, list[dict[str, Any]]] = {}
         for chunk in _chunks(terms, MAP_IDS_MAX):
             result = self.api._run("map_targets", {"terms": chunk})
@@ -1170,7 +1170,7 @@ class OpenTargetsResolver:
                 ]
         rows, first = [], {}
         for q in kept:
-            row = _map_row(q, hits.get(q, []))
+            row = _map_row(q, hits.get(_term(q), []))
             if row["ensembl_id"] is not None:
                 if row["ensembl_id"] in first:
                     row["duplicate_of"] = first[row["ensembl_id"]]
@@ -1182,6 +1182,11 @@ class OpenTargetsResolver:
             rows.append(row)
         table = pl.DataFrame(rows, schema=RESOLUTION_SCHEMA)
         return Resolution(table, dropped_blank=len(queries) - len(kept))
+
+
+def _term(query: str) -> str:
+    """What to send to mapIds: the stable id for a versioned Ensembl id, else the query."""
+    return query.upper().split(".")[0] if _ENSEMBL_HUMAN.match(query) else query
 
 
 def _map_row(query: str, hits: Sequence[Mapping[str, Any]]) -> dict[str, Any]:

@@ -676,3 +676,27 @@ def fast_client(url: str, cache_dir: Path | None, **overrides: Any) -> Any:
     }
     options.update(overrides)
     return OpenTargetsClient(url, **options)
+
+
+def render_records(
+    platform: SyntheticPlatform, ids: list[str], disease_ids: list[str], *, release: str = "26.06"
+) -> list[dict[str, Any]]:
+    """API-shaped target records rendered WITHOUT HTTP or schema (offline tests of the parsers
+    against the bulk path). The schema-executing path is tested where ../shared is present."""
+    from types import SimpleNamespace
+
+    fake = FakeOpenTargets(platform, release=release)
+    info = SimpleNamespace(root_value=fake)
+    records = []
+    for ensembl_id in ids:
+        if ensembl_id not in platform.targets:
+            continue
+        record = fake._target(ensembl_id)
+        record["associatedDiseases"] = _associated_diseases(
+            record, info, Bs=disease_ids, page={"index": 0, "size": MAX_PAGE}
+        )
+        if release == "25.12":
+            del record["drugAndClinicalCandidates"]
+            record["knownDrugs"] = _known_drugs(record, info, size=MAX_PAGE)
+        records.append(record)
+    return records
