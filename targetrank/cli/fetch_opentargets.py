@@ -61,6 +61,13 @@ from targetrank.cli.fetch import fetch
     show_default=True,
     help="Most requests per second to the API.",
 )
+@click.option(
+    "--retries",
+    type=click.IntRange(min=0),
+    default=5,
+    show_default=True,
+    help="Retries (with backoff) on timeouts, 429 and 5xx before giving up.",
+)
 @click.option("--force", is_flag=True, help="Replace an existing output folder.")
 def opentargets(
     queries: tuple[str, ...],
@@ -76,6 +83,7 @@ def opentargets(
     with_expression: bool,
     no_cache: bool,
     rate_limit: float,
+    retries: int,
     force: bool,
 ) -> None:
     """Fetch Open Targets tractability, safety, essentiality, drugs and associations."""
@@ -97,7 +105,9 @@ def opentargets(
         overrides[key.strip()] = value.strip()
     client = None
     if bulk is None:
-        client = OpenTargetsClient(endpoint, cache=not no_cache, rate_limit=rate_limit)
+        client = OpenTargetsClient(
+            endpoint, cache=not no_cache, rate_limit=rate_limit, retries=retries
+        )
     try:
         with progress_callback("Open Targets", interactive()) as progress:
             manifest = fetch_opentargets(
