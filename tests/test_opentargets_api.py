@@ -174,7 +174,7 @@ def test_the_fake_enforces_the_complexity_cap_and_batching_respects_it(fake, pla
 def test_a_pinned_release_that_is_not_served_stops_before_fetching(fake, tmp_path):
     api = OpenTargetsAPI(fast_client(fake.url, tmp_path), release="25.12")
     with pytest.raises(
-        UpstreamError, match="serves Open Targets data release 26.06, not the pinned 25.12"
+        UpstreamError, match=r"serves Open Targets data release 26\.06, not the pinned 25\.12"
     ):
         collect_opentargets([TIGIT], source=api)
     assert fake.counters.operations == ["Meta"]

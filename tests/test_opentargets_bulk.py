@@ -77,7 +77,7 @@ def test_bulk_equals_the_api_over_http(shared, platform, bulk_dirs, layout, tmp_
 
 def test_bulk_release_comes_from_the_folder_or_the_pin(bulk_dirs):
     assert OpenTargetsBulk(bulk_dirs["26.06"]).release().data_version == "26.06"
-    with pytest.raises(UsageError, match="looks like release 26.06, not the pinned 25.12"):
+    with pytest.raises(UsageError, match=r"looks like release 26\.06, not the pinned 25\.12"):
         OpenTargetsBulk(bulk_dirs["26.06"], release="25.12").release()
 
 

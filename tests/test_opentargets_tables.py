@@ -203,3 +203,22 @@ def test_a_retired_disease_slot_gives_null_features_not_zero():
     assert [w.kind for w in warnings if w.subject == "EFO_0000311"] == ["null_disease"]
     features = opentargets_features(_tables(diseases=diseases))
     assert features["ot_assoc_cancer"].null_count() == features.height
+
+
+def test_recorded_responses_match_what_the_fake_answers_now(shared):
+    """The committed synthetic responses stay in step with the schema-executing fake."""
+    from support.ot_fake import record_responses
+
+    for release in ("26.06", "25.12"):
+        recorded = json.loads(recorded_response_path(release).read_text())
+        assert recorded == json.loads(json.dumps(record_responses(shared, release))), release
+
+
+def test_seed_targets_carry_real_ids_and_symbols():
+    """Seeds use real Ensembl ids and symbols (only their values are synthetic)."""
+    from support.ot_synthetic import SEED_TARGETS
+
+    from targetrank.resolver import resolve
+
+    result = resolve([ensembl_id for ensembl_id, _, _ in SEED_TARGETS])
+    assert result.symbols == [symbol for _, symbol, _ in SEED_TARGETS]
