@@ -437,7 +437,8 @@ class OpenTargetsAPI:
             return self._targets(result, batch, warnings, report_dropped=False)
         size = self.expression_page_size
         records: list[dict[str, Any]] = []
-        todo, index, by_id = list(batch), 0, {}
+        todo, index = list(batch), 0
+        by_id: dict[str, dict[str, Any]] = {}
         while todo:
             result = self._run(name, {"ids": todo, "exprPage": {"index": index, "size": size}})
             for t in self._targets(result, todo, warnings, report_dropped=False):
@@ -552,7 +553,8 @@ def resolve_disease_plan(
             continue
         hits = list(mapped.get(str(p["name"]), []))
         exact = [h for h in hits if str(h.get("name", "")).casefold() == query.casefold()]
-        best = (exact or sorted(hits, key=lambda h: -float(h.get("score") or 0)) or [None])[0]
+        ranked = exact or sorted(hits, key=lambda h: -float(h.get("score") or 0))
+        best = ranked[0] if ranked else None
         if best is not None:
             note = None
             if p["fallback"] and best["id"] != p["fallback"]:
@@ -642,7 +644,8 @@ class OpenTargetsResolver:
                 hits[m["term"]] = [
                     h for h in m.get("hits") or [] if h.get("entity") == "target" and h.get("id")
                 ]
-        rows, first = [], {}
+        rows: list[dict[str, Any]] = []
+        first: dict[str, str] = {}
         for q in kept:
             row = _map_row(q, hits.get(_term(q), []))
             if row["ensembl_id"] is not None:

@@ -219,11 +219,10 @@ class OpenTargetsBulk:
         progress("Open Targets bulk", 1, steps)
         targets = self._targets(target, ids, source)
         progress("Open Targets bulk", 2, steps)
-        tractability = target.select(pl.col("id").alias("ensembl_id"), "tractability").explode(
-            "tractability"
-        )
         tractability = (
-            tractability.drop_nulls("tractability")
+            target.select(pl.col("id").alias("ensembl_id"), "tractability")
+            .explode("tractability")
+            .drop_nulls("tractability")
             .select(
                 "ensembl_id",
                 pl.col("tractability").struct.field("modality").alias("modality"),

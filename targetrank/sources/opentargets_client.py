@@ -77,16 +77,16 @@ def load_document(name: str) -> Document:
             f"Unknown Open Targets query document {name!r}",
             fix=f"use one of {', '.join(sorted(operation_names()))}",
         )
-    fragments = {}
-    for fname, text in files.items():
-        if fname.endswith(".fragment"):
+    fragments: dict[str, str] = {}
+    for file_name, text in files.items():
+        if file_name.endswith(".fragment"):
             for m in re.finditer(r"^fragment\s+(\w+)", text, re.MULTILINE):
-                fragments[m.group(1)] = fname
-    parts, seen, todo = [files[name]], set(), [files[name]]
+                fragments[m.group(1)] = file_name
+    parts, seen, todo = [files[name]], set[str](), [files[name]]
     while todo:
         for spread in re.findall(r"\.\.\.\s*([A-Za-z_]\w*)", _strip_comments(todo.pop())):
-            fname = fragments.get(spread)
-            if fname is not None and fname not in seen:
+            fname = fragments.get(spread, "")
+            if fname and fname not in seen:
                 seen.add(fname)
                 parts.append(files[fname])
                 todo.append(files[fname])
@@ -111,14 +111,16 @@ def estimate_complexity(document: Document, variables: Mapping[str, Any]) -> flo
     """
     from graphql import (
         FieldNode,
+        FragmentDefinitionNode,
         FragmentSpreadNode,
         InlineFragmentNode,
+        OperationDefinitionNode,
         parse,
         value_from_ast_untyped,
     )
 
     ast = parse(document.text)
-    fragments = {d.name.value: d for d in ast.definitions if d.kind == "fragment_definition"}
+    fragments = {d.name.value: d for d in ast.definitions if isinstance(d, FragmentDefinitionNode)}
 
     def arg(node: FieldNode, name: str) -> Any:
         for a in node.arguments or ():
@@ -148,8 +150,8 @@ def estimate_complexity(document: Document, variables: Mapping[str, Any]) -> flo
                 total += cost(sel.selection_set)
         return total
 
-    ops = [d for d in ast.definitions if d.kind == "operation_definition"]
-    return sum(cost(op.selection_set) for op in ops)
+    ops = [d for d in ast.definitions if isinstance(d, OperationDefinitionNode)]
+    return float(sum(cost(op.selection_set) for op in ops))
 
 
 def batch_size(

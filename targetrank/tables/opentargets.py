@@ -605,7 +605,7 @@ def expression_from_records(records: Sequence[Mapping[str, Any]], *, source: str
 
 def diseases_table(rows: Sequence[Mapping[str, Any]], *, source: str) -> pl.DataFrame:
     """The ``diseases`` table from resolution rows (key, query, disease_id, name, status, note)."""
-    return _frame(list(rows), "diseases", source)
+    return _frame([dict(r) for r in rows], "diseases", source)
 
 
 def _frame(rows: list[dict[str, Any]], name: str, source: str | None) -> pl.DataFrame:
