@@ -163,6 +163,23 @@ def test_bad_disease_option_is_a_usage_error(runner, bulk_dir, tmp_path):
     assert result.exit_code == 2 and "KEY=NAME_OR_ID" in result.stderr
 
 
+def test_bulk_and_endpoint_together_is_a_usage_error(runner, bulk_dir):
+    result = runner.invoke(
+        main,
+        [
+            "fetch",
+            "opentargets",
+            "--targets",
+            "TIGIT",
+            "--bulk",
+            str(bulk_dir),
+            "--endpoint",
+            "http://x",
+        ],
+    )
+    assert result.exit_code == 2 and "exclude each other" in result.stderr
+
+
 def _api_args(fake, out, *extra):
     return [
         "fetch", "opentargets", "--targets", PANEL, "--endpoint", fake.url, "--out", str(out),

@@ -91,6 +91,11 @@ def opentargets(
     from targetrank.sources.opentargets import OpenTargetsClient, fetch_opentargets
     from targetrank.targets import read_targets_file, split_targets
 
+    if bulk is not None and endpoint is not None:
+        raise UsageError(
+            "--bulk and --endpoint exclude each other",
+            fix="pass --bulk DIR to read parquet downloads, or --endpoint URL to use an API",
+        )
     names = split_targets(queries)
     if targets_file:
         names += read_targets_file(targets_file)
