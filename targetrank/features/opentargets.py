@@ -1,0 +1,197 @@
+"""Open Targets features: one row per target, keyed by ``ensembl_id``.
+
+A pure function of :class:`~targetrank.tables.opentargets.OpenTargetsTables`: no I/O. Values
+are null where the Platform gives none (a target it did not return, a modality it did not
+assess, a disease without an association row): a missing value is never turned into 0. Counts
+(safety events, probes, pathways, phenotypes, drugs) are 0 only for a returned target whose list
+is empty, which is what the Platform reports.
+
+Leakage: some columns encode that a drug for the target already exists or is in trials. They
+must not be used to predict which targets become drug targets; they are listed in
+:data:`OPENTARGETS_LEAKAGE_FEATURES`.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from targetrank.tables.opentargets import (
+    CLINICAL_DATATYPES,
+    MODALITIES,
+    OpenTargetsTables,
+)
+
+#: Prioritisation factors (values in [-1, 1]); ``maxClinicalTrialPhase`` is leakage.
+PRIORITISATION_KEYS: tuple[str, ...] = (
+    "isInMembrane",
+    "isSecreted",
+    "hasPocket",
+    "hasLigand",
+    "hasSmallMoleculeBinder",
+    "hasSafetyEvent",
+    "geneticConstraint",
+    "paralogMaxIdentityPercentage",
+    "mouseOrthologMaxIdentityPercentage",
+    "isCancerDriverGene",
+    "hasTEP",
+    "mouseKOScore",
+    "hasHighQualityChemicalProbes",
+    "tissueSpecificity",
+    "tissueDistribution",
+    "maxClinicalTrialPhase",
+)
+
+#: Disease slots of the association features (see ``DEFAULT_DISEASES`` in the connector).
+DISEASE_KEYS: tuple[str, ...] = ("cancer", "breast", "prostate", "lung", "myeloma")
+
+_TRACT: dict[str, pl.DataType] = {
+    # Tractability, non-clinical: any bucket of the modality (SM small molecule, AB antibody,
+    # PR PROTAC, OC other modality) is true, leaving aside clinical-precedence buckets.
+    **{f"ot_tract_{m.lower()}_nonclinical": pl.Boolean() for m in MODALITIES},
+    # LEAKAGE: any clinical-precedence bucket (Approved Drug, Advanced Clinical, Phase 1
+    # Clinical) is true in any modality, i.e. a drug against the target exists.
+    "ot_tract_clinical": pl.Boolean(),
+}
+_ANNOTATIONS: dict[str, pl.DataType] = {
+    "ot_safety_event_count": pl.Int64(),  # reported safety liabilities (rows)
+    "ot_is_essential": pl.Boolean(),  # DepMap core essential (a toxicity risk)
+    "ot_lof_oe_upper": pl.Float64(),  # gnomAD LoF o/e upper bound (LOEUF): low = constrained
+    "ot_chemical_probes_hq": pl.Int64(),  # distinct high-quality chemical probes
+    "ot_n_pathways": pl.Int64(),  # distinct Reactome pathways
+    "ot_mouse_phenotype_count": pl.Int64(),  # distinct mouse KO phenotypes
+}
+# Prioritisation factors as the Platform scores them (-1 unfavourable ... 1 favourable).
+_PRIO: dict[str, pl.DataType] = {f"ot_prio_{k}": pl.Float64() for k in PRIORITISATION_KEYS}
+_CLINICAL: dict[str, pl.DataType] = {
+    # LEAKAGE: highest clinical stage ordinal over the target's drugs (UNKNOWN 0 ... APPROVAL 10,
+    # PHASE_4 11, WITHDRAWAL 12); null when it has none.
+    "ot_max_clinical_stage": pl.Int64(),
+    # LEAKAGE: distinct drugs and clinical candidates against the target.
+    "ot_n_clinical_drugs": pl.Int64(),
+}
+_ASSOC: dict[str, pl.DataType] = {}
+for _d in DISEASE_KEYS:
+    # LEAKAGE: overall direct association score, which includes clinical/known-drug evidence.
+    _ASSOC[f"ot_assoc_{_d}"] = pl.Float64()
+    # Highest datatype score leaving aside the clinical and known_drug datatypes.
+    _ASSOC[f"ot_assoc_{_d}_nonclinical"] = pl.Float64()
+
+#: Every feature column with its dtype, in output order (``ensembl_id`` is the key).
+OPENTARGETS_FEATURE_COLUMNS: dict[str, pl.DataType] = {
+    **_TRACT,
+    **_ANNOTATIONS,
+    **_PRIO,
+    **_CLINICAL,
+    **_ASSOC,
+}
+
+#: Columns that encode existing drugs or trials: exclude them when predicting drug targets.
+OPENTARGETS_LEAKAGE_FEATURES: tuple[str, ...] = (
+    "ot_tract_clinical",
+    "ot_prio_maxClinicalTrialPhase",
+    "ot_max_clinical_stage",
+    "ot_n_clinical_drugs",
+    *(f"ot_assoc_{d}" for d in DISEASE_KEYS),
+)
+
+
+def opentargets_features(tables: OpenTargetsTables) -> pl.DataFrame:
+    """One row per returned target with the columns of :data:`OPENTARGETS_FEATURE_COLUMNS`.
+
+    Targets the Platform dropped have no row (the caller's join gives them nulls); they are in
+    ``tables.warnings``.
+    """
+    base = tables.targets.select(
+        "ensembl_id",
+        pl.col("is_essential").alias("ot_is_essential"),
+        pl.col("lof_oe_upper").alias("ot_lof_oe_upper"),
+        pl.col("n_chemical_probes_hq").alias("ot_chemical_probes_hq"),
+        pl.col("n_pathways").alias("ot_n_pathways"),
+        pl.col("n_mouse_phenotypes").alias("ot_mouse_phenotype_count"),
+    )
+    ids = base.select("ensembl_id")
+    parts = [
+        base,
+        _tractability(tables.tractability),
+        _count(ids, tables.safety, "ot_safety_event_count"),
+        _prioritisation(tables.prioritisation),
+        _clinical(ids, tables.clinical_candidates),
+        _associations(tables),
+    ]
+    out = base.select("ensembl_id")
+    for part in parts:
+        out = out.join(part, on="ensembl_id", how="left")
+    return out.select(
+        "ensembl_id",
+        *[
+            pl.col(c).cast(t) if c in out.columns else pl.lit(None, t).alias(c)
+            for c, t in OPENTARGETS_FEATURE_COLUMNS.items()
+        ],
+    ).sort("ensembl_id")
+
+
+def _tractability(tract: pl.DataFrame) -> pl.DataFrame:
+    """Per modality: any non-clinical bucket true (null when the modality was not assessed)."""
+    t = tract.with_columns(pl.col("modality").cast(pl.String))
+    nonclinical = (
+        t.filter(~pl.col("clinical_precedence"))
+        .group_by("ensembl_id", "modality")
+        .agg(pl.col("value").any())
+        .pivot(on="modality", index="ensembl_id", values="value")
+    )
+    renames = {m: f"ot_tract_{m.lower()}_nonclinical" for m in MODALITIES}
+    nonclinical = nonclinical.rename({k: v for k, v in renames.items() if k in nonclinical.columns})
+    clinical = (
+        t.filter(pl.col("clinical_precedence"))
+        .group_by("ensembl_id")
+        .agg(pl.col("value").any().alias("ot_tract_clinical"))
+    )
+    return nonclinical.join(clinical, on="ensembl_id", how="full", coalesce=True)
+
+
+def _count(ids: pl.DataFrame, rows: pl.DataFrame, name: str) -> pl.DataFrame:
+    counts = rows.group_by("ensembl_id").agg(pl.len().cast(pl.Int64).alias(name))
+    return ids.join(counts, on="ensembl_id", how="left").with_columns(pl.col(name).fill_null(0))
+
+
+def _prioritisation(prio: pl.DataFrame) -> pl.DataFrame:
+    known = prio.filter(pl.col("key").is_in(PRIORITISATION_KEYS))
+    if known.height == 0:
+        return prio.select("ensembl_id").unique()
+    wide = known.pivot(on="key", index="ensembl_id", values="value")
+    return wide.rename({k: f"ot_prio_{k}" for k in PRIORITISATION_KEYS if k in wide.columns})
+
+
+def _clinical(ids: pl.DataFrame, candidates: pl.DataFrame) -> pl.DataFrame:
+    agg = candidates.group_by("ensembl_id").agg(
+        pl.col("stage_rank").max().cast(pl.Int64).alias("ot_max_clinical_stage"),
+        pl.col("drug_id").n_unique().cast(pl.Int64).alias("ot_n_clinical_drugs"),
+    )
+    return ids.join(agg, on="ensembl_id", how="left").with_columns(
+        pl.col("ot_n_clinical_drugs").fill_null(0)
+    )
+
+
+def _associations(tables: OpenTargetsTables) -> pl.DataFrame:
+    """Overall and non-clinical scores per disease slot; null without an association row."""
+    slots = tables.diseases.filter(
+        pl.col("disease_id").is_not_null()
+        & pl.col("status").cast(pl.String).is_in(["mapped", "explicit", "fallback"])
+        & pl.col("key").is_in(DISEASE_KEYS)
+    ).select("key", "disease_id")
+    overall = tables.associations.join(slots, on="disease_id").select(
+        "ensembl_id", pl.format("ot_assoc_{}", "key").alias("column"), "score"
+    )
+    nonclinical = (
+        tables.association_datatypes.filter(~pl.col("datatype_id").is_in(CLINICAL_DATATYPES))
+        .join(slots, on="disease_id")
+        .group_by("ensembl_id", "key")
+        .agg(pl.col("score").max())
+        .select("ensembl_id", pl.format("ot_assoc_{}_nonclinical", "key").alias("column"), "score")
+    )
+    long = pl.concat([overall, nonclinical])
+    if long.height == 0:
+        return tables.targets.select("ensembl_id")
+    # several slots may share one disease id: keep the highest score per column
+    long = long.group_by("ensembl_id", "column").agg(pl.col("score").max())
+    return long.pivot(on="column", index="ensembl_id", values="score")
