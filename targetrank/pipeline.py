@@ -139,7 +139,13 @@ def load_inputs(
     if weights is not None:
         if isinstance(weights, dict):
             overrides = {
-                sid: {f: Weight(f, float(w)) for f, w in ws.items()} for sid, ws in weights.items()
+                sid: {
+                    f: Weight(f, float(w["weight"]), w.get("prefer", "high"))
+                    if isinstance(w, dict)
+                    else Weight(f, float(w))
+                    for f, w in ws.items()
+                }
+                for sid, ws in weights.items()
             }
             for sid, ws in overrides.items():
                 strategy_set.get(sid)
@@ -213,6 +219,14 @@ class Explanation:
 def _fmt(value: Any) -> str:
     if value is None or (isinstance(value, float) and np.isnan(value)):
         return "missing"
+    if isinstance(value, str):
+        try:
+            number = float(value)
+        except ValueError:
+            return value
+        if value.lower() in ("true", "false") or number.is_integer():
+            return value
+        value = number
     if isinstance(value, float):
         return f"{value:.3g}"
     return str(value)
@@ -395,6 +409,7 @@ def rank(
     skip_unresolved: bool = False,
     progress: ProgressCallback | None = None,
     command: Sequence[str] | None = None,
+    evaluate_model: bool = True,
 ) -> Ranking:
     """Rank targets per strategy.
 
@@ -411,6 +426,7 @@ def rank(
         skip_unresolved: Rank the targets that resolved instead of stopping on failures.
         progress: ``(step, done, total)`` callback.
         command: The command line, recorded in the manifest.
+        evaluate_model: Add the out-of-fold NDCG evaluation to the model card (LightGBM only).
 
     Example:
         >>> import targetrank
@@ -445,6 +461,9 @@ def rank(
     result = the_scorer.score(rows)
     table = _assemble(rows, result, inputs)
     card = _model_card(the_scorer, inputs, seed)
+    if evaluate_model and hasattr(the_scorer, "training_"):
+        report("evaluating", 0, 1)
+        card["evaluation"] = _quick_evaluation(the_scorer, context, inputs, seed)
     manifest = _manifest(
         inputs,
         scorer=the_scorer,
@@ -538,6 +557,30 @@ def _assemble(rows: pl.DataFrame, result: ScoreResult, inputs: RankInputs) -> pl
         .sort("_o", "rank")
         .select(RANKING_COLUMNS)
     )
+
+
+def _quick_evaluation(
+    scorer: Any, context: ScoringContext, inputs: RankInputs, seed: int
+) -> dict[str, Any]:
+    """Out-of-fold NDCG@10 of the fitted ranker and the baselines, for the model card."""
+    from targetrank.model.evaluation import evaluate_scores, evaluation_rows
+    from targetrank.model.scoring import PopularityScorer, WeightedScorer
+
+    keys = evaluation_rows(scorer.training_.rows, inputs.evidence, inputs.seed_entrez)
+    rows = scorer._attach(context, keys.select("strategy", "entrez_id"))
+    scores = {
+        "lightgbm": scorer.score(rows).scores,
+        "weighted": WeightedScorer().fit(context).score(rows).scores,
+        "pubmed_popularity": PopularityScorer().score(rows).scores,
+    }
+    table, summary = evaluate_scores(keys, scores, seed=seed, n_bootstrap=200, n_random=200)
+    mean10 = table.filter((pl.col("strategy") == "mean") & (pl.col("k") == 10))
+    return {
+        "mean_ndcg10": mean10.select("setting", "method", "ndcg", "ci_low", "ci_high").to_dicts(),
+        "per_strategy": table.to_dicts(),
+        "recall_approved_top10": summary["recall_approved_top10"],
+        "note": "all model scores out-of-fold; run `targetrank evaluate` for the full table",
+    }
 
 
 def _model_card(scorer: Scorer, inputs: RankInputs, seed: int) -> dict[str, Any]:

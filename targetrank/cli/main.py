@@ -20,6 +20,7 @@ def main(ctx: click.Context, debug: bool) -> None:
 
 def _register() -> None:
     from targetrank.cli import catalog
+    from targetrank.cli import rank as rank_cmd
     from targetrank.cli import resolve as resolve_cmd
     from targetrank.cli import snapshot as snapshot_cmd
     from targetrank.cli.fetch import fetch
@@ -29,6 +30,10 @@ def _register() -> None:
     main.add_command(fetch)
     main.add_command(catalog.strategies)
     main.add_command(catalog.features)
+    main.add_command(rank_cmd.rank)
+    main.add_command(rank_cmd.evaluate)
+    main.add_command(rank_cmd.explain)
+    main.add_command(rank_cmd.rerun)
 
 
 _register()

@@ -20,17 +20,32 @@ from typing import Any
 
 import numpy as np
 import polars as pl
-from sklearn.metrics import ndcg_score
 
 SETTINGS = ("curated", "background")
 KS = (5, 10)
 
 
+def _dcg(labels: np.ndarray, scores: np.ndarray, k: int) -> float:
+    """DCG@k with linear gains; tied scores share their positions' discounts (as sklearn)."""
+    order = np.argsort(-scores, kind="stable")
+    s, g = scores[order], labels[order]
+    discounts = 1.0 / np.log2(np.arange(2, len(s) + 2))
+    discounts[k:] = 0.0
+    # groups of equal scores: each member gets the group's mean gain
+    starts = np.flatnonzero(np.r_[True, s[1:] != s[:-1]])
+    ends = np.r_[starts[1:], len(s)]
+    total = 0.0
+    for a, b in zip(starts, ends, strict=True):
+        total += g[a:b].mean() * discounts[a:b].sum()
+    return float(total)
+
+
 def ndcg_at(labels: np.ndarray, scores: np.ndarray, k: int) -> float:
-    """NDCG@k with linear gains (the ranker's label gains); ties averaged; 0 when no positives."""
+    """NDCG@k with linear gains (the ranker's label gains); ties averaged; NaN without positives."""
     if labels.size < 2 or labels.max() <= 0:
         return float("nan")
-    return float(ndcg_score(labels[None, :], scores[None, :], k=k))
+    ideal = _dcg(labels, labels.astype(float), k)
+    return _dcg(labels, scores.astype(float), k) / ideal
 
 
 def _bootstrap(

@@ -1,0 +1,259 @@
+"""``targetrank rank``, ``evaluate``, ``explain`` and ``rerun``: the main job."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from targetrank.cli._common import interactive, progress_callback, render_table
+
+FEATURES_HELP = "Feature table: 'snapshot' (embedded, offline) or a feature folder."
+
+
+def _targets(targets: tuple[str, ...], targets_file: str | None) -> list[str] | None:
+    from targetrank.targets import read_targets_file, split_targets
+
+    names = split_targets(targets)
+    if targets_file:
+        names += read_targets_file(targets_file)
+    return names or None
+
+
+def _print_top(table, top: int) -> None:
+    import polars as pl
+
+    for strategy in table["strategy"].unique(maintain_order=True).to_list():
+        part = table.filter((pl.col("strategy") == strategy) & (pl.col("rank") <= top))
+        click.echo(f"\n{strategy} (top {top})")
+        rows = []
+        for r in part.iter_rows(named=True):
+            interval = f"{r['rank_low']}-{r['rank_high']}"
+            rows.append(
+                {
+                    "rank": r["rank"],
+                    "symbol": r["symbol"],
+                    "query": r["query"] if r["query"] != r["symbol"] else "",
+                    "score": f"{r['score']:.3f}",
+                    "rank 5-95%": interval,
+                    "P(top10)": "" if r["p_top10"] is None else f"{r['p_top10']:.2f}",
+                    "evidence": r["evidence_stage"] or "",
+                    "top drivers": (r["top_drivers"] or "").split("; ")[0],
+                }
+            )
+        cols = [
+            "rank",
+            "symbol",
+            "query",
+            "score",
+            "rank 5-95%",
+            "P(top10)",
+            "evidence",
+            "top drivers",
+        ]
+        click.echo(render_table(rows, cols, max_width=60))
+
+
+@click.command()
+@click.option(
+    "--targets",
+    multiple=True,
+    help="Targets, comma-separated (default: seed panel + evidence base).",
+)
+@click.option(
+    "--targets-file", type=click.Path(dir_okay=False), help="File of targets, one per line."
+)
+@click.option(
+    "--skip-unresolved", is_flag=True, help="Rank the targets that resolved; report the rest."
+)
+@click.option("--universe", type=click.Choice(["evidence", "genome"]), default="evidence", show_default=True,
+              help="'genome' ranks all ~20k genes and writes novel_candidates.csv.")  # fmt: skip
+@click.option(
+    "--strategy", "strategies", multiple=True, help="Strategy id (repeatable; default: all five)."
+)
+@click.option(
+    "--strategies",
+    "strategies_file",
+    type=click.Path(dir_okay=False),
+    help="Alternative strategy file.",
+)
+@click.option(
+    "--scorer",
+    default="lightgbm",
+    show_default=True,
+    help="lightgbm, weighted, or module:function.",
+)
+@click.option(
+    "--weights", type=click.Path(dir_okay=False), help="Weights file overriding the strategy file."
+)
+@click.option("--features", default="snapshot", show_default=True, help=FEATURES_HELP)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False),
+    help="Run folder (default: outputs/<UTC timestamp>/).",
+)
+@click.option("--force", is_flag=True, help="Replace an existing --out folder.")
+@click.option(
+    "--format", "formats", default="csv", show_default=True, help="Export formats: csv,xlsx."
+)
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of every random choice.")
+@click.option("--top", type=int, default=10, show_default=True, help="Targets shown per strategy.")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+def rank(
+    targets: tuple[str, ...],
+    targets_file: str | None,
+    skip_unresolved: bool,
+    universe: str,
+    strategies: tuple[str, ...],
+    strategies_file: str | None,
+    scorer: str,
+    weights: str | None,
+    features: str,
+    out: str | None,
+    force: bool,
+    formats: str,
+    seed: int,
+    top: int,
+    quiet: bool,
+) -> None:
+    """Rank targets per strategy and write a run folder (CSV, matrix, heatmap, manifest, model card).
+
+    With no arguments: the seed panel (TIGIT, DKK1, OPN, RANKL) plus the evidence-base targets,
+    all five strategies, the embedded snapshot and the LightGBM ranker.
+    """
+    from targetrank.export import check_formats, check_out_dir, default_out_dir
+    from targetrank.pipeline import rank as run_rank
+
+    chosen = check_formats(formats.split(","))
+    out_dir = Path(out) if out else default_out_dir()
+    check_out_dir(out_dir, force=force)  # fail before computing
+    with progress_callback("ranking", interactive() and not quiet) as progress:
+        ranking = run_rank(
+            targets=_targets(targets, targets_file),
+            strategies=list(strategies) or None,
+            scorer=scorer,
+            features=features,
+            seed=seed,
+            universe=universe,  # type: ignore[arg-type]
+            weights=weights,
+            strategies_file=strategies_file,
+            skip_unresolved=skip_unresolved,
+            progress=progress,
+            command=["targetrank", *sys.argv[1:]],
+        )
+        written = ranking.write(out_dir, formats=chosen, force=force, top=max(top, 20))
+    _print_top(ranking.table, top)
+    click.echo(f"\nRun folder: {written}")
+
+
+@click.command()
+@click.option("--strategy", "strategies", multiple=True, help="Strategy id (repeatable).")
+@click.option("--features", default="snapshot", show_default=True, help=FEATURES_HELP)
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--bootstrap", "n_bootstrap", type=int, default=500, show_default=True,
+              help="Bootstrap resamples for the confidence intervals.")  # fmt: skip
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False),
+    help="CSV file (default: outputs/evaluation-<UTC>.csv).",
+)
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+def evaluate(
+    strategies: tuple[str, ...],
+    features: str,
+    seed: int,
+    n_bootstrap: int,
+    out: str | None,
+    quiet: bool,
+) -> None:
+    """Evaluate the ranker out-of-fold against PubMed, weighted and random baselines."""
+    from datetime import UTC, datetime
+
+    from targetrank._atomic import atomic_open
+    from targetrank.pipeline import evaluate as run_evaluate
+
+    path = (
+        Path(out) if out else Path("outputs") / f"evaluation-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.csv"
+    )
+    with progress_callback("evaluating", interactive() and not quiet) as progress:
+        result = run_evaluate(
+            strategies=list(strategies) or None,
+            features=features,
+            seed=seed,
+            n_bootstrap=n_bootstrap,
+            progress=progress,
+        )
+    m = result.prior["model"]
+    click.echo("Level 1 (genome-wide precedence prior, out-of-fold):")
+    click.echo(
+        f"  LightGBM ROC-AUC {m['roc_auc']:.3f} [{m['roc_auc_ci95'][0]:.3f}, {m['roc_auc_ci95'][1]:.3f}], "
+        f"AP {m['average_precision']:.3f} [{m['average_precision_ci95'][0]:.3f}, {m['average_precision_ci95'][1]:.3f}]"
+    )
+    if "pubmed_popularity" in result.prior:
+        p = result.prior["pubmed_popularity"]
+        click.echo(
+            f"  PubMed popularity ROC-AUC {p['roc_auc']:.3f}, AP {p['average_precision']:.3f}"
+        )
+    click.echo(f"  random ROC-AUC 0.500, AP {result.prior['random']['average_precision']:.3f}")
+    click.echo("\nLevel 2 (strategy ranker, NDCG with 95% bootstrap CI, out-of-fold):")
+    wide = result.wide()
+    click.echo(render_table(wide.to_dicts(), wide.columns, max_width=24))
+    click.echo("\nRecall of approved targets in the top 10:")
+    for method, per in result.recall.items():
+        click.echo(f"  {method}: " + ", ".join(f"{k} {v:.2f}" for k, v in per.items()))
+    with atomic_open(path) as fh:
+        fh.write(result.table.write_csv())
+    click.echo(f"\nEvaluation table: {path}")
+
+
+@click.command()
+@click.argument("target")
+@click.option("--strategy", required=True, help="Strategy id.")
+@click.option(
+    "--run",
+    "run_dir",
+    type=click.Path(file_okay=False),
+    help="Read a run folder instead of recomputing.",
+)
+@click.option("--features", default="snapshot", show_default=True, help=FEATURES_HELP)
+@click.option("--scorer", default="lightgbm", show_default=True)
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option(
+    "--n", "n_drivers", type=int, default=3, show_default=True, help="Drivers shown each way."
+)
+def explain(
+    target: str,
+    strategy: str,
+    run_dir: str | None,
+    features: str,
+    scorer: str,
+    seed: int,
+    n_drivers: int,
+) -> None:
+    """Why TARGET ranks where it does in a strategy: top drivers and its evidence card."""
+    if run_dir:
+        from targetrank.explain import explain_from_run
+
+        click.echo(explain_from_run(run_dir, target, strategy, n=n_drivers))
+        return
+    from targetrank.pipeline import rank as run_rank
+
+    ranking = run_rank(targets=[target], strategies=[strategy], scorer=scorer, features=features,
+                       seed=seed, evaluate_model=False)  # fmt: skip
+    click.echo(ranking.explain(target, strategy).text(n_drivers))
+
+
+@click.command()
+@click.argument("manifest", type=click.Path(dir_okay=False, exists=True))
+@click.option(
+    "--out", type=click.Path(file_okay=False), help="Also write the reproduced run folder here."
+)
+def rerun(manifest: str, out: str | None) -> None:
+    """Reproduce a run from its manifest.json and say whether the ranks match."""
+    from targetrank.rerun import rerun as run_rerun
+
+    report = run_rerun(manifest, out=out)
+    click.echo(report.summary())
+    if not report.identical:
+        raise SystemExit(int(report.exit_code))

@@ -1,0 +1,337 @@
+"""Run folders translational teams can open: CSV, XLSX, heatmap, manifest and model card.
+
+The whole folder is built in a hidden temporary sibling and renamed into place when complete, so
+an interrupted run leaves no half-written file; an existing folder is never replaced without
+``force``. Cells are plain text (no nested objects), UTF-8, no index column.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import polars as pl
+
+from targetrank._atomic import atomic_dir
+from targetrank.errors import OutputError, UsageError
+
+if TYPE_CHECKING:
+    from targetrank.pipeline import Ranking
+
+FORMATS = ("csv", "xlsx")
+HEATMAP_SIZE_IN = (13.333, 7.5)  # a 16:9 slide
+HEATMAP_DPI = 150
+
+COLUMN_DOCS = {
+    "strategy": "strategy category id (see `targetrank strategies`)",
+    "rank": "rank within the strategy (1 = best); ties broken by symbol",
+    "symbol": "HGNC/NCBI approved symbol",
+    "ensembl_id": "Ensembl gene id",
+    "score": "scorer output; comparable within a strategy only",
+    "rank_low": "5th percentile of the rank over the bootstrap ensemble",
+    "rank_high": "95th percentile of the rank over the bootstrap ensemble",
+    "p_top10": "share of bootstrap replicates ranking the target in the top 10 (empty: no ensemble)",
+    "evidence_stage": "highest clinical stage in the evidence base for this strategy (empty: none)",
+    "failed_phase3": "yes if a phase 3 of this mechanism failed (evidence base)",
+    "top_drivers": "features pushing the score up (+) and down (-), with contributions",
+    "citations": "citations of the evidence-base entry",
+    "query": "the name you gave for the target",
+}
+
+
+def default_out_dir() -> Path:
+    """``outputs/<UTC timestamp>/`` under the current folder."""
+    return Path("outputs") / datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+
+
+def check_out_dir(out: Path, *, force: bool) -> None:
+    """Fail before any computing when the run folder cannot be written."""
+    if out.exists() and not force:
+        raise OutputError(
+            "The output folder already exists",
+            input=str(out),
+            done="nothing was computed or overwritten",
+            fix="pass --force to replace it, or choose another --out",
+        )
+    if out.exists() and not out.is_dir():
+        raise OutputError(
+            "The output path is a file, not a folder",
+            input=str(out),
+            done="nothing was written",
+            fix="choose a folder path for --out",
+        )
+    parent = out.parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise OutputError(
+            "Cannot write the output folder",
+            input=str(out),
+            done="nothing was computed or written",
+            cause=f"no write permission in {parent}",
+            fix="choose a writable --out folder",
+        )
+
+
+def check_formats(formats: Sequence[str]) -> list[str]:
+    """Validate export formats (csv is always written)."""
+    chosen = [f.strip().lower() for f in formats if f.strip()]
+    bad = [f for f in chosen if f not in FORMATS]
+    if bad:
+        raise UsageError(
+            f"Unknown export format '{bad[0]}'",
+            fix=f"use --format with {', '.join(FORMATS)} (comma-separated)",
+        )
+    return sorted(set(chosen) | {"csv"})
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def write_run(
+    ranking: Ranking,
+    out: str | Path | None = None,
+    *,
+    formats: Sequence[str] = ("csv",),
+    force: bool = False,
+    top: int = 20,
+) -> Path:
+    """Write the run folder and return its path.
+
+    Files: ranking.csv, matrix.csv, manifest.json, model_card.md/.json, heatmap.png,
+    explanations.parquet, ranking.xlsx (with ``xlsx``), novel_candidates.csv (genome universe).
+    """
+    target = Path(out) if out is not None else default_out_dir()
+    chosen = check_formats(formats)
+    check_out_dir(target, force=force)
+    try:
+        with atomic_dir(target, overwrite=force) as tmp:
+            ranking.table.write_csv(tmp / "ranking.csv")
+            ranking.matrix().write_csv(tmp / "matrix.csv")
+            if ranking.universe == "genome":
+                ranking.novel_candidates(top).write_csv(tmp / "novel_candidates.csv")
+            _write_explanations(ranking, tmp / "explanations.parquet")
+            (tmp / "model_card.json").write_text(
+                json.dumps(ranking.model_card, indent=2, default=str) + "\n", encoding="utf-8"
+            )
+            (tmp / "model_card.md").write_text(model_card_markdown(ranking.model_card), "utf-8")
+            write_heatmap(ranking, tmp / "heatmap.png")
+            if "xlsx" in chosen:
+                write_xlsx(ranking, tmp / "ranking.xlsx")
+            manifest = dict(ranking.manifest)
+            manifest["files"] = {p.name: _sha256(p) for p in sorted(tmp.iterdir())}
+            manifest["formats"] = chosen
+            (tmp / "manifest.json").write_text(
+                json.dumps(manifest, indent=2, default=str) + "\n", encoding="utf-8"
+            )
+    except FileExistsError as exc:
+        raise OutputError(
+            "The output folder appeared while the run was being written",
+            input=str(target),
+            done="the new results were discarded; the existing folder is untouched",
+            fix="rerun with another --out, or --force",
+        ) from exc
+    except PermissionError as exc:
+        raise OutputError(
+            "Cannot write the output folder",
+            input=str(target),
+            done="nothing was kept",
+            cause=str(exc),
+            fix="choose a writable --out folder",
+        ) from exc
+    except OSError as exc:
+        raise OutputError(
+            "Writing the run folder failed",
+            input=str(target),
+            done="the partial folder was removed; nothing half-written remains",
+            cause=exc.strerror or str(exc),
+            fix="free disk space or choose another --out",
+        ) from exc
+    return target
+
+
+def _write_explanations(ranking: Ranking, path: Path) -> None:
+    """Long table of the largest contributions per row, read back by `targetrank explain --run`."""
+    import numpy as np
+
+    if ranking.contributions is None:
+        pl.DataFrame(
+            schema={
+                "strategy": pl.String,
+                "symbol": pl.String,
+                "feature": pl.String,
+                "value": pl.String,
+                "contribution": pl.Float64,
+            }
+        ).write_parquet(path)
+        return
+    keep_rank = ranking.table.select("strategy", "symbol", "rank")
+    rows = ranking.rows.select("strategy", "symbol").join(
+        keep_rank, on=["strategy", "symbol"], how="left", maintain_order="left"
+    )
+    evidence_symbols = (
+        set(ranking.evidence["symbol"].to_list()) if ranking.evidence is not None else set()
+    )
+    records: dict[str, list[Any]] = {
+        k: [] for k in ["strategy", "symbol", "feature", "value", "contribution"]
+    }
+    names = ranking.feature_names
+    for i, (strategy, symbol, rank) in enumerate(rows.iter_rows()):
+        if ranking.universe == "genome" and rank > 200 and symbol not in evidence_symbols:
+            continue
+        contrib = ranking.contributions[i]
+        top = np.argsort(-np.abs(contrib[:-1]), kind="stable")[:25]
+        for j in [*top, len(names)]:
+            feature = names[j] if j < len(names) else "(bias)"
+            value = None
+            if j < len(names) and feature in ranking.rows.columns:
+                value = ranking.rows[feature][i]
+            records["strategy"].append(strategy)
+            records["symbol"].append(symbol)
+            records["feature"].append(feature)
+            records["value"].append(None if value is None else str(value))
+            records["contribution"].append(float(contrib[j]))
+    pl.DataFrame(records).write_parquet(path)
+
+
+def model_card_markdown(card: dict[str, Any]) -> str:
+    """A short human-readable model card."""
+    lines = ["# Model card", ""]
+    lines.append(
+        f"- targetrank {card.get('targetrank_version')}; scorer: {card.get('scorer')}; seed: {card.get('seed')}"
+    )
+    lines.append(
+        f"- feature source: {card.get('feature_source')}; strategies: {', '.join(card.get('strategies', []))}"
+    )
+    lines.append(f"- ties: {card.get('tie_break')}")
+    if "note" in card:
+        lines += ["", card["note"]]
+    prior = card.get("level1_prior")
+    if prior:
+        m = prior["metrics"]
+        lines += [
+            "",
+            "## Level 1: genome-wide precedence prior",
+            f"{prior['model']}; {m['genes']} genes, {m['positives']} positives, {m['folds']} folds.",
+            "",
+            "| method | ROC-AUC | average precision |",
+            "|---|---|---|",
+            f"| LightGBM (out-of-fold) | {m['model']['roc_auc']:.3f} [{m['model']['roc_auc_ci95'][0]:.3f}, {m['model']['roc_auc_ci95'][1]:.3f}] | {m['model']['average_precision']:.3f} [{m['model']['average_precision_ci95'][0]:.3f}, {m['model']['average_precision_ci95'][1]:.3f}] |",
+        ]
+        if "pubmed_popularity" in m:
+            lines.append(
+                f"| PubMed popularity | {m['pubmed_popularity']['roc_auc']:.3f} | {m['pubmed_popularity']['average_precision']:.3f} |"
+            )
+        lines.append(f"| random | 0.500 | {m['random']['average_precision']:.3f} |")
+    level2 = card.get("level2_ranker")
+    if level2:
+        lines += [
+            "",
+            "## Level 2: strategy ranker",
+            f"{level2['model']}; {level2['folds']}-fold x {level2['repeats']} repeats, fold unit: {level2['fold_unit']}; "
+            f"{level2['background_per_strategy']} background genes per strategy; "
+            f"{level2['bootstrap_replicates']} bootstrap replicates for rank intervals.",
+            "",
+            "| strategy | rows | rows per grade |",
+            "|---|---|---|",
+        ]
+        for sid, counts in level2["label_counts"].items():
+            per = ", ".join(f"{g}: {n}" for g, n in sorted(counts.items(), key=lambda x: int(x[0])))
+            lines.append(f"| {sid} | {level2['group_sizes'].get(sid, '')} | {per} |")
+    evaluation = card.get("evaluation")
+    if evaluation:
+        lines += [
+            "",
+            "## Out-of-fold evaluation (NDCG@10, mean over strategies)",
+            "",
+            "| setting | method | NDCG@10 [95% CI] |",
+            "|---|---|---|",
+        ]
+        for row in evaluation["mean_ndcg10"]:
+            lines.append(
+                f"| {row['setting']} | {row['method']} | {row['ndcg']:.3f} [{row['ci_low']:.3f}, {row['ci_high']:.3f}] |"
+            )
+    features = card.get("features")
+    if features:
+        refused = features.get("refused", {})
+        reasons: dict[str, list[str]] = {}
+        for name, why in refused.items():
+            reasons.setdefault(why, []).append(name)
+        lines += [
+            "",
+            "## Features",
+            f"{len(features.get('used', []))} used; {len(refused)} refused:",
+        ]
+        for why, names in reasons.items():
+            shown = ", ".join(names[:12]) + (
+                f", ... ({len(names)} in all)" if len(names) > 12 else ""
+            )
+            lines.append(f"- {why}: {shown}")
+    return "\n".join(lines) + "\n"
+
+
+def write_heatmap(ranking: Ranking, path: Path, max_targets: int = 40) -> None:
+    """Targets × strategies heatmap: colour = score percentile within strategy, number = rank."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    table = ranking.table.with_columns(
+        (1 - (pl.col("rank") - 1) / pl.len().over("strategy")).alias("percentile")
+    )
+    strategies = table["strategy"].unique(maintain_order=True).to_list()
+    best = table.group_by("symbol").agg(pl.col("rank").min().alias("best")).sort("best", "symbol")
+    symbols = best["symbol"].head(max_targets).to_list()
+    grid = np.full((len(symbols), len(strategies)), np.nan)
+    ranks = np.zeros_like(grid, dtype=object)
+    index = {s: i for i, s in enumerate(symbols)}
+    for row in table.filter(pl.col("symbol").is_in(symbols)).iter_rows(named=True):
+        i, j = index[row["symbol"]], strategies.index(row["strategy"])
+        grid[i, j] = row["percentile"]
+        ranks[i, j] = row["rank"]
+    fig, ax = plt.subplots(figsize=HEATMAP_SIZE_IN, dpi=HEATMAP_DPI)
+    im = ax.imshow(grid.T, aspect="auto", cmap="viridis", vmin=0, vmax=1)
+    ax.set_yticks(range(len(strategies)), [s.replace("_", " ") for s in strategies], fontsize=10)
+    ax.set_xticks(range(len(symbols)), symbols, rotation=90, fontsize=8)
+    fontsize = 7 if len(symbols) > 30 else 9
+    for i in range(len(symbols)):
+        for j in range(len(strategies)):
+            if not np.isnan(grid[i, j]):
+                ax.text(i, j, str(ranks[i, j]), ha="center", va="center", fontsize=fontsize,
+                        color="white" if grid[i, j] < 0.6 else "black")  # fmt: skip
+    fig.colorbar(im, ax=ax, label="score percentile within strategy", fraction=0.03, pad=0.01)
+    ax.set_title(
+        f"targetrank: top {len(symbols)} targets by best rank (numbers = rank in strategy); "
+        f"scorer {ranking.manifest.get('scorer')}, seed {ranking.manifest.get('seed')}",
+        fontsize=11,
+    )
+    fig.tight_layout()
+    fig.savefig(path, dpi=HEATMAP_DPI)
+    plt.close(fig)
+
+
+def write_xlsx(ranking: Ranking, path: Path) -> None:
+    """One sheet per strategy plus a README sheet carrying the manifest and column meanings."""
+    import xlsxwriter
+
+    with xlsxwriter.Workbook(str(path)) as workbook:
+        readme = [
+            {"key": "what", "value": "targetrank ranking: one sheet per strategy"},
+            *[
+                {"key": k, "value": json.dumps(v, default=str) if not isinstance(v, str) else v}
+                for k, v in ranking.manifest.items()
+            ],
+            *[{"key": f"column: {k}", "value": v} for k, v in COLUMN_DOCS.items()],
+        ]
+        pl.DataFrame(readme).write_excel(workbook, worksheet="README", autofit=True)
+        for strategy in ranking.table["strategy"].unique(maintain_order=True).to_list():
+            part = ranking.table.filter(pl.col("strategy") == strategy)
+            part.write_excel(workbook, worksheet=strategy[:31], autofit=True, freeze_panes=(1, 0))

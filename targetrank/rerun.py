@@ -1,0 +1,126 @@
+"""Reproduce a run from its manifest and say whether the results match."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from targetrank.__about__ import __version__
+from targetrank.errors import DataError, ExitCode
+
+
+def _version_tuple(text: str) -> tuple[int, ...]:
+    parts = []
+    for piece in str(text).split(".")[:3]:
+        digits = "".join(ch for ch in piece if ch.isdigit())
+        parts.append(int(digits or 0))
+    return tuple(parts)
+
+
+@dataclass
+class RerunReport:
+    """Outcome of a rerun."""
+
+    identical: bool
+    compared: int
+    differences: pl.DataFrame
+    manifest: dict[str, Any]
+    written: Path | None = None
+    exit_code: ExitCode = ExitCode.DATA
+
+    def summary(self) -> str:
+        """One paragraph for the terminal."""
+        head = f"Reproduced {self.compared} (strategy, target) ranks: " + (
+            "identical." if self.identical else f"{self.differences.height} differ."
+        )
+        lines = [head]
+        if not self.identical:
+            for r in self.differences.head(10).iter_rows(named=True):
+                lines.append(
+                    f"  {r['strategy']} {r['symbol']}: rank {r['rank_original']} -> {r['rank_rerun']}"
+                )
+            lines.append(
+                "Likely cause: a different targetrank version, feature table or evidence base "
+                f"(this is {__version__}; the run used {self.manifest.get('targetrank_version')})."
+            )
+        if self.written:
+            lines.append(f"Reproduced run folder: {self.written}")
+        return "\n".join(lines)
+
+
+def read_manifest(path: str | Path) -> dict[str, Any]:
+    """Read and check a run manifest."""
+    p = Path(path)
+    try:
+        manifest = json.loads(p.read_text("utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise DataError(
+            "Cannot read the run manifest",
+            input=str(p),
+            cause=str(exc),
+            fix="give the manifest.json of a run folder written by `targetrank rank`",
+        ) from exc
+    if not isinstance(manifest, dict) or "targetrank_version" not in manifest:
+        raise DataError(
+            "Not a targetrank run manifest",
+            input=str(p),
+            fix="give the manifest.json of a run folder written by `targetrank rank`",
+        )
+    if _version_tuple(manifest["targetrank_version"]) > _version_tuple(__version__):
+        raise DataError(
+            f"The run was made by a newer targetrank ({manifest['targetrank_version']})",
+            input=str(p),
+            done="nothing was rerun",
+            cause=f"this is targetrank {__version__}, which may compute differently",
+            fix=f"upgrade: pip install 'targetrank>={manifest['targetrank_version']}'",
+        )
+    return manifest
+
+
+def rerun(manifest_path: str | Path, *, out: str | Path | None = None) -> RerunReport:
+    """Recompute the run described by ``manifest_path`` and compare ranks with its ranking.csv."""
+    from targetrank.pipeline import rank
+
+    manifest = read_manifest(manifest_path)
+    ranking = rank(
+        targets=manifest.get("targets"),
+        strategies=manifest.get("strategies"),
+        scorer=manifest.get("scorer", "lightgbm"),
+        features=manifest.get("feature_source", "snapshot"),
+        seed=int(manifest.get("seed", 0)),
+        universe=manifest.get("universe", "evidence"),
+        weights=manifest.get("weights"),
+        strategies_file=manifest.get("strategies_file"),
+        skip_unresolved=bool(manifest.get("skip_unresolved", False)),
+        command=manifest.get("command"),
+        evaluate_model=False,
+    )
+    original_path = Path(manifest_path).parent / "ranking.csv"
+    if not original_path.is_file():
+        raise DataError(
+            "The run's ranking.csv is missing beside its manifest",
+            input=str(original_path),
+            fix="keep the run folder intact to compare",
+        )
+    original = pl.read_csv(original_path, schema_overrides={"rank": pl.Int64, "score": pl.Float64})
+    merged = original.select("strategy", "symbol", "rank", "score").join(
+        ranking.table.select("strategy", "symbol", "rank", "score"),
+        on=["strategy", "symbol"],
+        how="full",
+        suffix="_rerun",
+        coalesce=True,
+    )
+    diff = merged.filter(
+        (pl.col("rank") != pl.col("rank_rerun"))
+        | pl.col("rank").is_null()
+        | pl.col("rank_rerun").is_null()
+        | ((pl.col("score") - pl.col("score_rerun")).abs() > 1e-6)
+    ).rename({"rank": "rank_original"})
+    written = None
+    if out is not None:
+        written = ranking.write(out, formats=manifest.get("formats", ["csv"]))
+    return RerunReport(diff.height == 0, merged.height, diff, manifest, written)
