@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from targetrank.pipeline import Ranking
 
 FORMATS = ("csv", "xlsx")
-HEATMAP_SIZE_IN = (13.333, 7.5)  # a 16:9 slide
+HEATMAP_SIZE_IN = (40 / 3, 7.5)  # a 16:9 slide: 2000 x 1125 px at 150 dpi
 HEATMAP_DPI = 150
 
 COLUMN_DOCS = {

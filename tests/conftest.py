@@ -24,3 +24,31 @@ def shared() -> Path:
 @pytest.fixture()
 def runner() -> CliRunner:
     return CliRunner()
+
+
+@pytest.fixture(scope="session")
+def context():
+    """A scoring context over the embedded snapshot (real data)."""
+    import targetrank as t
+    from targetrank.model.scoring import ScoringContext
+    from targetrank.strategies import load_strategies
+
+    strategies = load_strategies()
+    seeds = t.resolve(list(strategies.seed_panel)).targets["entrez_id"].to_list()
+    return ScoringContext(
+        t.load_features(), strategies, t.evidence(), t.precedence_labels(), seeds, seed=0
+    )
+
+
+@pytest.fixture(scope="session")
+def small() -> dict:
+    """A small (fast) ranker configuration for tests."""
+    return {"n_repeats": 1, "n_bootstrap": 2, "prior_folds": 3, "n_folds": 4}
+
+
+@pytest.fixture(scope="session")
+def fitted(context, small):
+    """A LightGBM ranker fitted with the small configuration."""
+    from targetrank.model.ranker import LightGBMScorer
+
+    return LightGBMScorer(**small).fit(context)

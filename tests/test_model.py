@@ -1,0 +1,183 @@
+"""The LightGBM ranker: leakage-free out-of-fold scores, explanations, determinism."""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+import pytest
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
+
+from targetrank.errors import ModelError
+from targetrank.model.estimators import PrecedenceClassifier, StrategyRanker
+from targetrank.model.leakage import LeakageError, check_no_leakage, leakage_features
+from targetrank.model.prior import fit_prior
+from targetrank.model.ranker import LightGBMScorer
+
+
+# -------------------------------------------------------------------------- leakage guard
+@pytest.mark.parametrize(
+    "feature",
+    [
+        "ot_max_clinical_stage",
+        "ot_tract_clinical",
+        "ot_prio_maxClinicalTrialPhase",
+        "ot_n_clinical_drugs",
+        "ot_assoc_cancer",
+        "drugcentral_member",
+        "druggable_tier1",
+        "my_max_clinical_phase",
+        "tract_Advanced_Clinical",
+    ],
+)
+def test_leaky_features_are_refused_by_name(feature):
+    with pytest.raises(LeakageError) as err:
+        check_no_leakage(["is_surface", feature], labels="clinical-evidence")
+    assert f"'{feature}'" in err.value.message
+    assert err.value.exit_code == 6
+
+
+def test_non_clinical_features_pass():
+    check_no_leakage(["is_surface", "gnomad_pli", "ot_assoc_cancer_nonclinical"], labels="x")
+    assert leakage_features(["ot_tract_sm_nonclinical", "hpa_blood_t_reg"]) == []
+
+
+def test_ranker_refuses_a_requested_leaky_feature(context, small):
+    with pytest.raises(LeakageError, match="ot_max_clinical_stage"):
+        LightGBMScorer(**small, features=["is_surface", "ot_max_clinical_stage"]).fit(context)
+
+
+def test_prior_refuses_a_requested_leaky_feature(context):
+    with pytest.raises(LeakageError, match="ot_tract_clinical"):
+        fit_prior(context.features, context.labels, requested=["is_surface", "ot_tract_clinical"])
+
+
+def test_leaky_columns_never_reach_the_model_even_with_values(context):
+    # a feature table that does carry a clinical column: it must be refused, not used
+    features = context.features.with_columns(
+        pl.col("entrez_id")
+        .is_in(context.labels.filter("precedence")["entrez_id"].implode())
+        .cast(pl.Int64)
+        .alias("ot_max_clinical_stage")
+    )
+    result = fit_prior(features, context.labels, n_folds=3)
+    assert "ot_max_clinical_stage" not in result.selection.used
+    assert "leakage" in result.selection.refused["ot_max_clinical_stage"]
+    assert result.metrics["model"]["roc_auc"] < 0.99  # a leak would make it ~1.0
+
+
+# ------------------------------------------------------------------- estimator conventions
+def test_estimators_follow_sklearn_conventions():
+    for est in (PrecedenceClassifier(n_estimators=7), StrategyRanker(n_estimators=7)):
+        params = est.get_params()
+        assert clone(est).get_params() == params
+        with pytest.raises(NotFittedError):
+            est.predict_proba(np.zeros((2, 3))) if isinstance(
+                est, PrecedenceClassifier
+            ) else est.predict(np.zeros((2, 3)))
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(60, 4)), rng.integers(0, 3, 60)
+    ranker = StrategyRanker(n_estimators=10, min_child_samples=2)
+    assert ranker.fit(X, y, group=[30, 30]) is ranker
+    assert ranker.n_features_in_ == 4 and hasattr(ranker, "model_")
+
+
+def test_ranker_is_deterministic_for_a_seed():
+    rng = np.random.default_rng(1)
+    X, y = rng.normal(size=(80, 5)), rng.integers(0, 4, 80)
+    a = StrategyRanker(n_estimators=20, random_state=3).fit(X, y, group=[40, 40]).predict(X)
+    b = StrategyRanker(n_estimators=20, random_state=3).fit(X, y, group=[40, 40]).predict(X)
+    assert np.array_equal(a, b)
+
+
+@pytest.mark.parametrize(
+    ("group", "labels", "message"),
+    [
+        ([30, 20], None, "groups do not match"),
+        ([59, 1], None, "fewer than 2 rows"),
+        ([30, 30], "negative", "non-negative integers"),
+        ([30, 30], "huge", "has no gain"),
+    ],
+)
+def test_ranker_checks_groups_and_labels_up_front(group, labels, message):
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(60, 3)), rng.integers(0, 3, 60)
+    if labels == "negative":
+        y[0] = -1
+    if labels == "huge":
+        y[0] = 40
+    with pytest.raises(ModelError, match=message):
+        StrategyRanker(n_estimators=5, label_gain=list(range(8))).fit(X, y, group=group)
+
+
+# ----------------------------------------------------------------------- out-of-fold scores
+def test_contributions_sum_to_scores(fitted, context):
+    rows = context.rows(context.evidence["entrez_id"].unique().to_list()[:20])
+    result = fitted.score(rows)
+    assert np.allclose(result.contributions.sum(axis=1), result.scores, atol=1e-6)
+    assert result.contributions.shape[1] == len(result.feature_names) + 1
+
+
+def test_evidence_targets_are_scored_out_of_fold(fitted, context):
+    rows = context.rows(context.evidence["entrez_id"].unique().to_list())
+    assert fitted.score(rows).out_of_fold.all()
+    outside = context.features.join(fitted.training_.rows, on="entrez_id", how="anti").head(5)
+    assert not fitted.score(context.rows(outside["entrez_id"].to_list())).out_of_fold.any()
+
+
+def test_same_seed_same_scores(fitted, context, small):
+    again = LightGBMScorer(**small).fit(context)
+    rows = context.rows(context.evidence["entrez_id"].unique().to_list()[:15])
+    a, b = fitted.score(rows), again.score(rows)
+    assert np.array_equal(a.scores, b.scores)
+    assert np.array_equal(a.replicates, b.replicates)
+
+
+def test_flipping_a_targets_labels_does_not_move_its_own_scores(fitted, context, small):
+    """The core leakage test: a target's reported scores never used its own labels."""
+    from dataclasses import replace
+
+    target = context.evidence.filter(pl.col("symbol") == "TNFSF11")["entrez_id"][0]
+    flipped_evidence = context.evidence.with_columns(
+        pl.when(pl.col("entrez_id") == target).then(1).otherwise(pl.col("grade")).alias("grade")
+    )
+    assert not flipped_evidence.equals(context.evidence)
+    flipped = LightGBMScorer(**small).fit(replace(context, evidence=flipped_evidence))
+    own = context.rows([target])
+    assert np.array_equal(fitted.score(own).scores, flipped.score(own).scores)
+    # ...while other targets' scores do move (the labels were really used)
+    others = context.rows(context.evidence["entrez_id"].unique().to_list())
+    assert not np.array_equal(fitted.score(others).scores, flipped.score(others).scores)
+
+
+def test_training_table_groups(fitted):
+    table = fitted.training_
+    assert table.strategies == [
+        "immune_subset",
+        "checkpoint_combination",
+        "bone_resident",
+        "bone_targeted_delivery",
+        "engineered_cell_therapy",
+    ]
+    assert sum(table.groups) == table.rows.height
+    order = table.rows["strategy"].to_list()
+    assert order == sorted(order, key=table.strategies.index)  # sorted by group
+    assert table.rows["label"].min() >= 0 and table.rows["label"].max() <= 7
+    roles = set(table.rows["role"])
+    assert {"evidence", "seed", "background", "other_strategy"} <= roles
+
+
+def test_prior_metrics_beat_random(fitted):
+    m = fitted.prior_.metrics
+    assert m["model"]["roc_auc"] > 0.8
+    assert m["model"]["average_precision"] > m["random"]["average_precision"]
+    assert m["positives"] > 1000
+
+
+@pytest.mark.slow
+def test_whole_genome_is_scored_in_one_run(fitted, context):
+    rows = context.rows()
+    assert rows.height == context.features.height * 5
+    result = fitted.score(rows)
+    assert result.scores.shape == (rows.height,)
+    assert np.isfinite(result.scores).all()
