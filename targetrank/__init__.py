@@ -21,24 +21,33 @@ from targetrank.errors import (
     UpstreamError,
     UsageError,
 )
+from targetrank.model.scoring import Scorer, WeightedScorer
+from targetrank.pipeline import Evaluation, Explanation, Ranking, evaluate, rank
 from targetrank.resolver import Resolution, Resolver, resolve
 
 __all__ = [
     "DataError",
+    "Evaluation",
     "ExitCode",
+    "Explanation",
     "ModelError",
     "OutputError",
+    "Ranking",
     "Resolution",
     "ResolutionError",
     "Resolver",
+    "Scorer",
     "TargetRankError",
     "UpstreamError",
     "UsageError",
+    "WeightedScorer",
     "__version__",
+    "evaluate",
     "evidence",
     "feature_manifest",
     "load_features",
     "precedence_labels",
+    "rank",
     "resolve",
     "strategies",
 ]
