@@ -68,3 +68,21 @@ def list_features(fmt: str) -> None:
     else:
         cols = ["name", "family", "group", "offline", "leakage", "description"]
         click.echo(render_table(rows, cols, max_width=70))
+
+
+@features.command("merge")
+@click.option("--with", "overlays", multiple=True, required=True, type=click.Path(file_okay=False),
+              help="A folder written by `targetrank fetch ...` (repeatable).")  # fmt: skip
+@click.option("--base", default="snapshot", show_default=True, help="Base feature table.")
+@click.option("--out", required=True, type=click.Path(file_okay=False), help="New feature folder.")
+@click.option("--force", is_flag=True, help="Replace an existing --out folder.")
+def merge(overlays: tuple[str, ...], base: str, out: str, force: bool) -> None:
+    """Overlay live Open Targets / DepMap tables on the snapshot into a feature folder."""
+    from targetrank.merge import merge_features
+
+    manifest = merge_features(list(overlays), out, base=base, force=force)
+    for overlay in manifest["merged"]["overlays"]:
+        click.echo(
+            f"{overlay['file']}: {len(overlay['columns'])} columns for {overlay['genes_covered']} genes"
+        )
+    click.echo(f"Feature folder: {out} (use --features {out})")
