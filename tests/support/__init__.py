@@ -1,0 +1,1 @@
+"""Test support: fakes of upstream services and synthetic-data generators (never real results)."""
