@@ -252,7 +252,7 @@ def profile_expression_csv(expression: pl.DataFrame, *, seed: int = 0, flag: str
     default = expression.with_columns(pl.lit(True).alias("_default"))
     extra_ids = models[::3]
     extra = pl.DataFrame({"ModelID": extra_ids}).with_columns(
-        [pl.lit(99.0).alias(c) for c in genes], pl.lit(False).alias("_default")
+        *[pl.lit(99.0).alias(c) for c in genes], pl.lit(False).alias("_default")
     )
     both = pl.concat([default, extra.select(default.columns)])
     both = both.with_columns(pl.Series("_order", rng.permutation(both.height))).sort("_order")
@@ -355,6 +355,16 @@ class FakeDepMapPortal:
                 "CRISPRInferredCommonEssentials.csv",
                 "OmicsExpressionProteinCodingGenesTPMLogp1.csv",
                 "README.txt",
+            )
+        ]
+        rows += [
+            (f"{rel}25Q3", "2025-09-25", name)
+            for name in (
+                "Model.csv",
+                "CRISPRGeneEffect.csv",
+                "CRISPRGeneDependency.csv",
+                "CRISPRInferredCommonEssentials.csv",
+                PROFILE_EXPRESSION,
             )
         ]
         rows += [
@@ -565,7 +575,9 @@ class FakeDepMapPortal:
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        )
         self._thread.start()
         return self
 
