@@ -16,6 +16,7 @@ from targetrank.sources.depmap import (
     load_matrix,
     parquet_cache_path,
     release_files,
+    wait_for_cache_writes,
 )
 from tests.support.depmap_fake import SEED_PANEL, FakeDepMapPortal
 
@@ -171,6 +172,7 @@ def test_endpoint_accepts_portal_root_or_listing_url(monkeypatch):
 def test_parquet_cache_serves_reruns_and_panels_without_reparsing(portal, client, monkeypatch):
     local = client.download(_file(client))
     full = load_matrix(local.path, release=REL, cache_key=local.md5)
+    wait_for_cache_writes()  # the parquet copy is written in the background
     assert parquet_cache_path(local.path, local.md5).is_file()
 
     def no_csv(*args, **kwargs):

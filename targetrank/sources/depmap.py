@@ -23,6 +23,7 @@ import json
 import logging
 import os
 import re
+import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -611,6 +612,7 @@ def load_matrix(
     symbols: Iterable[str] = (),
     cache_key: str | None = None,
     cache: bool = True,
+    background: bool = True,
 ) -> pl.DataFrame:
     """Read a wide DepMap matrix as ``ModelID`` + Float64 gene columns.
 
@@ -622,6 +624,8 @@ def load_matrix(
         symbols: Extra panel genes matched by symbol in headers without Entrez ids.
         cache_key: Identity of the CSV (its MD5); default: size and modification time.
         cache: Keep and reuse a parquet copy of the whole parsed matrix.
+        background: Write that copy in a background thread (the caller does not wait; the
+            process does, at exit; :func:`wait_for_cache_writes` waits explicitly).
 
     The first full parse writes ``parsed/<name>.<key>.parquet``; later calls (full or panel)
     read only the needed columns from it. A panel without a parquet copy projects the CSV.
@@ -633,15 +637,14 @@ def load_matrix(
     panel = entrez_ids is not None
     if cache and pq.is_file():
         try:
-            lf = pl.scan_parquet(pq)
-            if panel:
-                names = lf.collect_schema().names()
-                layout = MatrixLayout(
-                    csv_path, release, tuple(names), "ModelID", tuple(names[1:]), (), None
-                )
-                cols = select_gene_columns(layout, entrez_ids=entrez_ids or (), symbols=symbols)
-                lf = lf.select(["ModelID", *cols])
-            return lf.collect()
+            if not panel:
+                return pl.read_parquet(pq)
+            names = pl.read_parquet_schema(pq)
+            layout = MatrixLayout(
+                csv_path, release, tuple(names), "ModelID", tuple(names)[1:], (), None
+            )
+            cols = select_gene_columns(layout, entrez_ids=entrez_ids or (), symbols=symbols)
+            return pl.read_parquet(pq, columns=["ModelID", *cols])
         except (OSError, pl.exceptions.PolarsError):
             with contextlib.suppress(OSError):
                 pq.unlink()  # unreadable cache copy: fall back to the CSV
@@ -651,12 +654,31 @@ def load_matrix(
         return read_gene_matrix(layout, columns=cols, what=what)
     df = read_gene_matrix(layout, what=what)
     if cache:
-        try:
-            with atomic_path(pq) as tmp:
-                df.write_parquet(tmp, compression="lz4", statistics=False)
-        except OSError:
-            pass  # a read-only cache only costs speed
+        if background:
+            thread = threading.Thread(
+                target=_write_parquet, args=(df, pq), name=f"targetrank-cache {pq.name}"
+            )
+            thread.start()  # not a daemon: the interpreter finishes the write before exiting
+            _PENDING.append(thread)
+        else:
+            _write_parquet(df, pq)
     return df
+
+
+_PENDING: list[threading.Thread] = []
+
+
+def _write_parquet(df: pl.DataFrame, path: Path) -> None:
+    # uncompressed: gene effects are full-precision floats that barely compress, and writing
+    # 18,000 columns is the slow part; a failed write (read-only cache) only costs speed
+    with contextlib.suppress(OSError, pl.exceptions.PolarsError), atomic_path(path) as tmp:
+        df.write_parquet(tmp, compression="uncompressed", statistics=False)
+
+
+def wait_for_cache_writes(timeout: float | None = None) -> None:
+    """Wait until background parquet writes of :func:`load_matrix` have finished."""
+    while _PENDING:
+        _PENDING.pop().join(timeout)
 
 
 def _stat_key(path: Path) -> str:
