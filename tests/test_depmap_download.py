@@ -79,6 +79,18 @@ def test_md5_mismatch_twice_fails_naming_file_and_both_md5s_and_caches_nothing(p
     assert _cache_files(client) == []  # no file, no temporary left behind
 
 
+def test_file_listed_without_md5_is_cached_and_marked_unverified(portal, client):
+    portal.unlisted_md5.add((REL, "Model.csv"))  # as for 18Q1-19Q3 sample_info.csv
+    file = _file(client, "Model.csv")
+    assert file.md5 is None
+    first = client.download(file)
+    assert first.downloaded and not first.md5_verified
+    assert first.md5 == portal.md5[(REL, "Model.csv")]  # computed from the bytes, for the manifest
+    second = client.download(file)
+    assert not second.downloaded and second.md5 == first.md5
+    assert portal.count("file", filename="Model.csv") == 1
+
+
 def test_corrupt_cached_copy_is_replaced(portal, client):
     file = _file(client)
     first = client.download(file)

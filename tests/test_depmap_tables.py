@@ -9,6 +9,7 @@ from targetrank.errors import DataError, UpstreamError, UsageError
 from targetrank.features.depmap import context_model_counts
 from targetrank.sources.depmap import release_files, select_release
 from targetrank.tables.depmap import (
+    GENE_LABEL,
     depmap_releases,
     normalise_release,
     parse_listing,
@@ -267,3 +268,17 @@ def test_real_bare_symbol_subset_loads(shared):
     df = read_gene_matrix(layout)
     assert df.shape == (1186, 21)
     assert select_gene_columns(layout, symbols=["tert"]) == ["TERT"]
+
+
+def test_synthetic_matrices_use_real_model_ids_and_header_format(shared):
+    # the fake portal's matrices (SYNTHETIC values) must look like the released files
+    from tests.support.depmap_fake import FakeDepMapPortal
+
+    portal = FakeDepMapPortal(shared, n_models=50, n_genes=30)
+    real = set(read_models(shared / "data/depmap/24Q4/Model.csv")["ModelID"])
+    effect = portal.matrices.gene_effect
+    assert effect.shape == (50, 31) and set(effect["ModelID"]) <= real
+    body = portal.files[("DepMap Public 24Q4", "CRISPRGeneEffect.csv")]
+    header = body.split(b"\n", 1)[0].decode().split(",")
+    assert header[0] == "" and all(GENE_LABEL.match(c) for c in header[1:])
+    assert "SPP1 (6696)" in header

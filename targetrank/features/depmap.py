@@ -383,7 +383,7 @@ def _matrix_parts(
     return labels, keys
 
 
-def _series(name: str, values: np.ndarray, dtype: pl.DataType) -> pl.Series:
+def _series(name: str, values: np.ndarray, dtype: pl.DataType | type[pl.DataType]) -> pl.Series:
     if dtype == pl.Int64:
         return pl.Series(name, np.rint(values).astype(np.int64), dtype=pl.Int64)
     return pl.Series(name, values, dtype=pl.Float64, nan_to_null=True)

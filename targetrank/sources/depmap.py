@@ -379,6 +379,9 @@ class DepMapClient:
         cached = self._cached(file, target)
         if cached is not None:
             return cached
+        for stale in (target, self._sidecar(target)):  # unverifiable leftovers: fetch afresh
+            with contextlib.suppress(FileNotFoundError):
+                stale.unlink()
         current = file
         refreshed = False
         transient = 0
@@ -418,8 +421,6 @@ class DepMapClient:
             except ValueError as exc:
                 if "hash" not in str(exc).lower():
                     raise
-                with contextlib.suppress(FileNotFoundError):
-                    target.unlink()  # a stale cached copy that failed its check
                 md5_failures += 1
                 if md5_failures < 2:
                     self._sleep(1)

@@ -204,6 +204,7 @@ def read_models(path: str | Path, *, release: str | None = None) -> pl.DataFrame
             fix=_RELEASE_FIX,
         ) from exc
     cols = df.columns
+    expected: tuple[str, ...]
     if "ModelID" in cols:
         missing = [c for c in _MODEL_REQUIRED if c not in cols]
         expected = _MODEL_REQUIRED
@@ -417,7 +418,7 @@ def read_gene_matrix(
             cause="the genes are not screened in this release",
             fix="drop them from --targets or try another --release",
         )
-    schema = {c: pl.String for c in layout.columns}
+    schema: dict[str, type[pl.DataType]] = {c: pl.String for c in layout.columns}
     schema.update({c: pl.Float64 for c in layout.gene_columns})
     keep = [layout.id_column]
     if layout.default_flag:

@@ -235,7 +235,9 @@ def synthetic_matrices(
 
 def matrix_csv(df: pl.DataFrame, *, id_header: str = "") -> bytes:
     """A wide matrix as DepMap writes it: model ids in a first column named ``id_header``."""
-    return df.rename({"ModelID": id_header}).write_csv().encode()
+    body = df.rename({"ModelID": id_header}).write_csv().encode()
+    # polars quotes an empty column name; DepMap's header starts with a bare comma
+    return body[2:] if body.startswith(b'"",') else body
 
 
 def profile_expression_csv(expression: pl.DataFrame, *, seed: int = 0, flag: str = "both") -> bytes:
@@ -332,6 +334,7 @@ class FakeDepMapPortal:
         self.requests: list[Seen] = []
         self.slow_seconds = 0.05
         self._faults: dict[str, list[str]] = defaultdict(list)
+        self.unlisted_md5: set[tuple[str, str]] = set()  # listed with an empty md5_hash
         self._generation = 0
         self._valid_from = 0
         self._lock = threading.Lock()
@@ -497,8 +500,14 @@ class FakeDepMapPortal:
                 ]
             )
         df = base.join(served, on=["release", "filename"], how="left", maintain_order="left")
+        blank = pl.lit(False)
+        for release, filename in self.unlisted_md5:
+            blank = blank | ((pl.col("release") == release) & (pl.col("filename") == filename))
         df = df.with_columns(
-            pl.coalesce("_md5", "md5_hash").alias("md5_hash"),
+            pl.when(blank)
+            .then(pl.lit(None, pl.String))
+            .otherwise(pl.coalesce("_md5", "md5_hash"))
+            .alias("md5_hash"),
             (
                 pl.lit(f"{self.root}/files/")
                 + pl.col("release").map_elements(release_tag, return_dtype=pl.String)
