@@ -643,8 +643,11 @@ class FakeDepMapPortal:
                 h.send_error(int(fault))
                 return
             body = self.files[(release, filename)]
-            data = body.read_bytes() if isinstance(body, Path) else body
             self._record(method, "file", filename, release, expires, 200)
+            if isinstance(body, Path) and fault is None:  # big benchmark files: stream from disk
+                self._send_file(h, body, head=head)
+                return
+            data = body.read_bytes() if isinstance(body, Path) else body
             if fault == "md5":
                 mid = len(data) // 2
                 data = data[:mid] + bytes([data[mid] ^ 0x01]) + data[mid + 1 :]
@@ -652,6 +655,16 @@ class FakeDepMapPortal:
             return
         self._record(method, "other", None, None, None, 404)
         h.send_error(404)
+
+    def _send_file(self, h: BaseHTTPRequestHandler, path: Path, *, head: bool) -> None:
+        h.send_response(200)
+        h.send_header("Content-Type", "text/csv")
+        h.send_header("Content-Length", str(path.stat().st_size))
+        h.end_headers()
+        if not head:
+            with path.open("rb") as handle:
+                for chunk in iter(lambda: handle.read(1 << 20), b""):
+                    h.wfile.write(chunk)
 
     def _send(
         self,
