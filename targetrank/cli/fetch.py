@@ -11,3 +11,4 @@ def fetch() -> None:
 
 
 from targetrank.cli import fetch_opentargets  # noqa: E402, F401  (registers `fetch opentargets`)
+from targetrank.cli import fetch_depmap  # noqa: E402, F401  (registers `fetch depmap`)

@@ -1,1 +1,2 @@
-"""Test support: SYNTHETIC Open Targets data and a loopback fake of its GraphQL API."""
+"""Test support: loopback fakes of upstream services (Open Targets, DepMap) and generators of
+SYNTHETIC data in the real layouts (never real results)."""
