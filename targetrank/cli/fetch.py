@@ -8,7 +8,3 @@ import click
 @click.group()
 def fetch() -> None:
     """Fetch live evidence into feature tables under features/ (needs network access)."""
-
-
-from targetrank.cli import fetch_opentargets  # noqa: E402, F401  (registers `fetch opentargets`)
-from targetrank.cli import fetch_depmap  # noqa: E402, F401  (registers `fetch depmap`)

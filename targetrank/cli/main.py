@@ -19,7 +19,7 @@ def main(ctx: click.Context, debug: bool) -> None:
 
 
 def _register() -> None:
-    from targetrank.cli import catalog
+    from targetrank.cli import catalog, fetch_depmap, fetch_opentargets  # noqa: F401  (register subcommands)
     from targetrank.cli import rank as rank_cmd
     from targetrank.cli import resolve as resolve_cmd
     from targetrank.cli import snapshot as snapshot_cmd
