@@ -36,6 +36,13 @@ def _feature_dir(source: str | Path) -> Path:
     return path.parent if path.is_file() else path
 
 
+def feature_file(source: str | Path = "snapshot") -> Path:
+    """The parquet file a feature source reads (``snapshot``, a folder or a file)."""
+    if Path(str(source)).is_file():
+        return Path(source)
+    return _feature_dir(source) / FEATURES_FILE
+
+
 def load_features(source: str | Path = "snapshot", *, validate: bool = True) -> pl.DataFrame:
     """The genome-wide feature table: one row per human protein-coding gene.
 
@@ -49,8 +56,7 @@ def load_features(source: str | Path = "snapshot", *, validate: bool = True) -> 
         >>> t.load_features().height > 19000
         True
     """
-    folder = _feature_dir(source)
-    path = Path(source) if Path(str(source)).is_file() else folder / FEATURES_FILE
+    path = feature_file(source)
     if not path.is_file():
         raise DataError(
             "Feature table not found",

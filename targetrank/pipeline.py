@@ -567,7 +567,7 @@ def _quick_evaluation(
     from targetrank.model.scoring import PopularityScorer, WeightedScorer
 
     keys = evaluation_rows(scorer.training_.rows, inputs.evidence, inputs.seed_entrez)
-    rows = scorer._attach(context, keys.select("strategy", "entrez_id"))
+    rows = scorer.rows_for(context, keys.select("strategy", "entrez_id"))
     scores = {
         "lightgbm": scorer.score(rows).scores,
         "weighted": WeightedScorer().fit(context).score(rows).scores,
@@ -637,17 +637,20 @@ def _manifest(
         for s in inputs.strategies
     }
     target_list = list(targets) if targets else None
+    from targetrank.api import feature_file
+
+    evidence_file = Path(__file__).parent / "data" / "evidence.tsv"
     digest = hashlib.sha256(
         json.dumps(
             {
                 "targets": inputs.targets["entrez_id"].to_list(),
                 "strategies": inputs.strategies.ids,
                 "weights": effective_weights,
-                "features": inputs.features.hash_rows().sum() if inputs.features.height else 0,
-                "evidence": inputs.evidence.hash_rows().sum(),
+                "features_sha256": _file_sha256(feature_file(inputs.feature_source)),
+                "evidence_sha256": _file_sha256(evidence_file),
+                "seed": seed,
             },
             sort_keys=True,
-            default=str,
         ).encode()
     ).hexdigest()
     return {
@@ -737,7 +740,7 @@ def evaluate(
     )
     model = LightGBMScorer(**{"n_bootstrap": 0, **(ranker_options or {})}).fit(context)
     rows_keys = evaluation_rows(model.training_.rows, inputs.evidence, inputs.seed_entrez)
-    rows = model._attach(context, rows_keys.select("strategy", "entrez_id"))
+    rows = model.rows_for(context, rows_keys.select("strategy", "entrez_id"))
     report("evaluating", 0, 1)
     scores = {
         "lightgbm": model.score(rows).scores,

@@ -31,7 +31,7 @@ def test_perfect_and_reversed_orderings():
 
 def test_evaluation_table_has_every_strategy_method_and_setting(fitted, context):
     keys = evaluation_rows(fitted.training_.rows, context.evidence, context.seed_entrez)
-    rows = fitted._attach(context, keys.select("strategy", "entrez_id"))
+    rows = fitted.rows_for(context, keys.select("strategy", "entrez_id"))
     perfect = keys["label"].cast(pl.Float64).to_numpy()
     table, summary = evaluate_scores(
         keys,

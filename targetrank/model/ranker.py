@@ -92,7 +92,7 @@ class LightGBMScorer:
             seed=context.seed,
             cross_negatives=cfg.cross_negatives,
         )
-        train_rows = self._attach(context, self.training_.rows.select("strategy", "entrez_id"))
+        train_rows = self.rows_for(context, self.training_.rows.select("strategy", "entrez_id"))
         requested = None
         if cfg.features is not None:
             from targetrank.features.strategy import SC_NAMES
@@ -175,8 +175,8 @@ class LightGBMScorer:
         params = {"random_state": state, **self.config.ranker_params}
         return StrategyRanker(**params).fit(X, y, group=sizes, feature_names=self.feature_names_)
 
-    def _attach(self, context: ScoringContext, keys: pl.DataFrame) -> pl.DataFrame:
-        """Full rows (features, sc_*, prior, indicators) for (strategy, entrez_id) keys, in order."""
+    def rows_for(self, context: ScoringContext, keys: pl.DataFrame) -> pl.DataFrame:
+        """Model-ready rows (features, sc_*, prior, indicators) for (strategy, entrez_id) keys."""
         ids = keys["entrez_id"].unique().to_list()
         rows = context.rows(ids).join(self.prior_map_, on="entrez_id", how="left")
         return keys.join(rows, on=["strategy", "entrez_id"], how="left", maintain_order="left")
@@ -228,7 +228,7 @@ class LightGBMScorer:
     def training_scores(self) -> pl.DataFrame:
         """Out-of-fold scores of the level-2 training rows (strategy, entrez_id, label, role, score)."""
         keys = self.training_.rows
-        result = self.score(self._attach(self._context, keys.select("strategy", "entrez_id")))
+        result = self.score(self.rows_for(self._context, keys.select("strategy", "entrez_id")))
         return keys.with_columns(pl.Series("score", result.scores))
 
     def card(self) -> dict[str, Any]:
