@@ -75,7 +75,7 @@ def test_real_model_counts_in_manifest(runner, shared, tmp_path):
         "breast": 96,
         "prostate": 15,
         "lung": 260,
-        "bone_site": 74,
+        "bone_site": 11,
         "myeloma": 34,
     }
     assert manifest["files"]["model"]["md5"] == "675210d17675f3517b0ce39a3c274f16"

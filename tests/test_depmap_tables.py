@@ -150,7 +150,7 @@ def test_24q4_model_context_counts_match_the_research_note(shared):
         "breast": 96,
         "prostate": 15,
         "lung": 260,
-        "bone_site": 74,
+        "bone_site": 11,
         "myeloma": 34,
     }
 
@@ -159,7 +159,10 @@ def test_bone_lineage_is_not_a_context(shared):
     # OncotreeLineage == "Bone" (90 primary bone tumours) must not stand in for bone metastasis
     models = read_models(shared / "data/depmap/24Q4/Model.csv")
     assert models.filter(pl.col("OncotreeLineage") == "Bone").height == 90
-    assert context_model_counts(models)["bone_site"] == 74
+    sampled_from_bone = models.filter(pl.col("SampleCollectionSite") == "bone")
+    assert sampled_from_bone.height == 74  # 63 of them are primary bone tumours themselves
+    assert sampled_from_bone.filter(pl.col("OncotreeLineage") == "Bone").height == 63
+    assert context_model_counts(models)["bone_site"] == 74 - 63
 
 
 def test_24q2_model_layout_loads(shared):
@@ -169,7 +172,7 @@ def test_24q2_model_layout_loads(shared):
     assert models.height == 1959
     counts = context_model_counts(models)
     assert (counts["breast"], counts["prostate"], counts["lung"]) == (97, 15, 254)
-    assert (counts["bone_site"], counts["myeloma"]) == (66, 34)
+    assert (counts["bone_site"], counts["myeloma"]) == (10, 34)
 
 
 def test_19q4_sample_info_layout_loads_with_legacy_values(shared):
@@ -179,7 +182,12 @@ def test_19q4_sample_info_layout_loads_with_legacy_values(shared):
     counts = context_model_counts(models)
     raw = pl.read_csv(shared / "data/depmap/19Q4/sample_info.csv", infer_schema=False)
     assert counts["breast"] == raw.filter(pl.col("lineage") == "breast").height > 0
-    assert counts["bone_site"] == raw.filter(pl.col("sample_collection_site") == "bone").height
+    assert (
+        counts["bone_site"]
+        == raw.filter(
+            (pl.col("sample_collection_site") == "bone") & (pl.col("lineage") != "bone")
+        ).height
+    )
     assert counts["myeloma"] == raw.filter(pl.col("lineage_subtype") == "multiple_myeloma").height
     assert counts["myeloma"] > 0
 

@@ -39,12 +39,14 @@ from targetrank.tables.depmap import gene_label_table
 class ModelContext:
     """A set of DepMap models defined by Model.csv column values.
 
-    A model belongs to the context when *any* clause matches; a clause matches when *every*
-    column it names holds one of the listed values (case-insensitive, trimmed).
+    A model belongs to the context when *any* clause of ``any_of`` matches and no clause of
+    ``none_of`` does; a clause matches when *every* column it names holds one of the listed
+    values (case-insensitive, trimmed).
     """
 
     description: str
     any_of: tuple[Mapping[str, tuple[str, ...]], ...]
+    none_of: tuple[Mapping[str, tuple[str, ...]], ...] = ()
 
 
 #: Context name → rule. ``OncotreeLineage == "Bone"`` is deliberately absent: it means primary
@@ -55,8 +57,11 @@ DEPMAP_CONTEXTS: dict[str, ModelContext] = {
     "prostate": ModelContext("prostate cancer lines", ({"OncotreeLineage": ("Prostate",)},)),
     "lung": ModelContext("lung cancer lines", ({"OncotreeLineage": ("Lung",)},)),
     "bone_site": ModelContext(
-        "lines derived from a sample collected from bone (SampleCollectionSite == bone)",
+        "bone-metastasis-derived lines: sampled from bone (SampleCollectionSite == bone) but not "
+        "primary bone tumours (OncotreeLineage Bone: Ewing, osteosarcoma, chordoma), which are "
+        "also sampled from bone",
         ({"SampleCollectionSite": ("bone",)},),
+        none_of=({"OncotreeLineage": ("Bone",)},),
     ),
     "myeloma": ModelContext(
         "plasma cell myeloma (OncotreeCode PCM, under Lymphoid)",
@@ -148,6 +153,8 @@ def model_contexts(models: pl.DataFrame) -> pl.DataFrame:
         expr = pl.lit(False)
         for clause in ctx.any_of:
             expr = expr | _clause(clause, models.columns)
+        for clause in ctx.none_of:
+            expr = expr & ~_clause(clause, models.columns)
         exprs.append(expr.alias(name))
     return models.select(pl.col("ModelID"), *exprs).unique("ModelID", keep="first")
 

@@ -163,11 +163,21 @@ def _ot_specs() -> list[FeatureSpec]:
 OT_SPECS = _ot_specs()
 
 DEPMAP_CONTEXTS = ["breast", "prostate", "lung", "bone_site", "myeloma"]
+_CONTEXT_WORDS = {
+    "breast": "breast cancer models",
+    "prostate": "prostate cancer models",
+    "lung": "lung cancer models",
+    "bone_site": "bone-metastasis-derived models (sampled from bone, primary bone tumours excluded)",
+    "myeloma": "plasma cell myeloma models",
+}
 
 
 def _depmap_specs() -> list[FeatureSpec]:
     specs: list[FeatureSpec] = []
-    for suffix, where in [("", "all models"), *[(f"_{c}", f"{c} models") for c in DEPMAP_CONTEXTS]]:
+    for suffix, where in [
+        ("", "all models"),
+        *[(f"_{c}", _CONTEXT_WORDS[c]) for c in DEPMAP_CONTEXTS],
+    ]:
         specs += [
             FeatureSpec(
                 f"depmap_mean_effect{suffix}",
@@ -188,7 +198,7 @@ def _depmap_specs() -> list[FeatureSpec]:
         FeatureSpec(
             f"depmap_mean_expression_{c}",
             pl.Float64,
-            f"mean log2(TPM+1) expression in {c} models (DepMap OmicsExpression)",
+            f"mean log2(TPM+1) expression in {_CONTEXT_WORDS[c]} (DepMap OmicsExpression)",
             family="depmap",
         )
         for c in DEPMAP_CONTEXTS
