@@ -7,6 +7,7 @@ fitted attributes end in ``_``; results are deterministic for a given ``random_s
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 from sklearn.base import BaseEstimator
@@ -14,7 +15,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from targetrank.errors import ModelError
 
-_DETERMINISTIC = {
+_DETERMINISTIC: dict[str, Any] = {
     "deterministic": True,
     "force_row_wise": True,
     "verbose": -1,
@@ -91,7 +92,7 @@ class PrecedenceClassifier(BaseEstimator):
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
         """Probability of the positive class per gene."""
         check_is_fitted(self, "model_")
-        return self.model_.predict_proba(X)[:, 1]
+        return np.asarray(self.model_.predict_proba(X))[:, 1]
 
 
 class StrategyRanker(BaseEstimator):
@@ -191,7 +192,7 @@ class StrategyRanker(BaseEstimator):
     def predict(self, X: np.ndarray) -> np.ndarray:
         """Raw lambdarank scores (comparable within a strategy only)."""
         check_is_fitted(self, "model_")
-        return self.model_.predict(X)
+        return np.asarray(self.model_.predict(X))
 
     def explain(self, X: np.ndarray) -> np.ndarray:
         """Exact TreeSHAP contributions, shape (n, n_features + 1); the last column is the bias.

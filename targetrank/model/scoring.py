@@ -80,7 +80,7 @@ class CallableScorer:
 
     def __init__(self, fn: Callable[[pl.DataFrame], Any], name: str | None = None) -> None:
         self.fn = fn
-        self.name = name or getattr(fn, "__name__", "custom")
+        self.name: str = name or str(getattr(fn, "__name__", "custom"))
 
     def fit(self, context: ScoringContext) -> CallableScorer:
         """Nothing to learn."""

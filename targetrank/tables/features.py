@@ -29,8 +29,14 @@ def feature_schema(registry: FeatureRegistry | None = None) -> type[dy.Schema]:
     for name, spec in reg.specs().items():
         factory = _DY[spec.dtype if isinstance(spec.dtype, type) else type(spec.dtype)]
         lo, hi = spec.bounds
-        if factory in (dy.Int64, dy.Float64) and (lo is not None or hi is not None):
-            columns[name] = factory(nullable=True, min=lo, max=hi)
+        if factory is dy.Int64 and (lo is not None or hi is not None):
+            columns[name] = dy.Int64(
+                nullable=True,
+                min=None if lo is None else int(lo),
+                max=None if hi is None else int(hi),
+            )
+        elif factory is dy.Float64 and (lo is not None or hi is not None):
+            columns[name] = dy.Float64(nullable=True, min=lo, max=hi)
         else:
             columns[name] = factory(nullable=True)
     return type("TargetFeatures", (dy.Schema,), columns)
