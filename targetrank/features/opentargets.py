@@ -15,31 +15,16 @@ from __future__ import annotations
 
 import polars as pl
 
+from targetrank.features.slots import OT_PRIORITISATION_KEYS
 from targetrank.tables.opentargets import (
     CLINICAL_DATATYPES,
     MODALITIES,
     OpenTargetsTables,
 )
 
-#: Prioritisation factors (values in [-1, 1]); ``maxClinicalTrialPhase`` is leakage.
-PRIORITISATION_KEYS: tuple[str, ...] = (
-    "isInMembrane",
-    "isSecreted",
-    "hasPocket",
-    "hasLigand",
-    "hasSmallMoleculeBinder",
-    "hasSafetyEvent",
-    "geneticConstraint",
-    "paralogMaxIdentityPercentage",
-    "mouseOrthologMaxIdentityPercentage",
-    "isCancerDriverGene",
-    "hasTEP",
-    "mouseKOScore",
-    "hasHighQualityChemicalProbes",
-    "tissueSpecificity",
-    "tissueDistribution",
-    "maxClinicalTrialPhase",
-)
+#: Prioritisation factors (values in [-1, 1]); ``maxClinicalTrialPhase`` is leakage. The list
+#: is the feature registry's (one source of truth for the slots this module fills).
+PRIORITISATION_KEYS: tuple[str, ...] = tuple(OT_PRIORITISATION_KEYS)
 
 #: Disease slots of the association features (see ``DEFAULT_DISEASES`` in the connector).
 DISEASE_KEYS: tuple[str, ...] = ("cancer", "breast", "prostate", "lung", "myeloma")
