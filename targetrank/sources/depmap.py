@@ -38,7 +38,7 @@ import requests
 from targetrank import __version__
 from targetrank._atomic import atomic_open, atomic_path
 from targetrank._types import ProgressCallback, no_progress
-from targetrank.errors import DataError, UpstreamError, UsageError
+from targetrank.errors import DataError, OutputError, UpstreamError, UsageError
 from targetrank.paths import cache_dir
 from targetrank.sources.local import read_depmap_gene_list
 from targetrank.tables.depmap import (
@@ -374,7 +374,24 @@ class DepMapClient:
         Raises:
             UpstreamError: the download failed after retries, the MD5 did not match twice, or
                 the signed URL stayed rejected after re-reading the listing.
+            OutputError: the cache folder cannot be written (read-only, full disk).
         """
+        try:
+            return self._download(file)
+        except requests.RequestException:
+            raise
+        except OSError as exc:  # not the network: the cache folder cannot take the file
+            folder = self.folder(file.release)
+            raise OutputError(
+                f"Cannot write {file.label} to the download cache",
+                input=str(folder),
+                done="the partial download was deleted; nothing was cached for this file",
+                cause=exc.strerror or str(exc).split(" | ")[0],
+                fix="free disk space, or point --cache-dir (or TARGETRANK_CACHE_DIR) at a "
+                "writable folder",
+            ) from exc
+
+    def _download(self, file: DepMapFile) -> LocalFile:
         target = self.folder(file.release) / file.filename
         cached = self._cached(file, target)
         if cached is not None:
