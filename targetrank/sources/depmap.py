@@ -316,6 +316,7 @@ class DepMapClient:
     session: requests.Session = field(default_factory=requests.Session, repr=False)
 
     def __post_init__(self) -> None:
+        self._relisted: pl.DataFrame | None = None  # the listing re-read after a refused URL
         self.endpoint = endpoint_url(self.endpoint)
         self.root = cache_dir(self.cache) / "depmap"
         self.session.headers.setdefault("User-Agent", f"targetrank/{__version__}")
@@ -501,7 +502,14 @@ class DepMapClient:
             return None
 
     def _fresh(self, file: DepMapFile) -> DepMapFile:
-        listing = self.listing()
+        """The file as listed now, after its signed URL was refused.
+
+        The listing is re-read once per run: when every URL of a listing expired together, the
+        other files take their new URL from that re-read instead of reading it again.
+        """
+        listing = self._relisted
+        if listing is None or not self._listed_anew(listing, file):
+            listing = self._relisted = self.listing()
         rows = listing.filter(
             (pl.col("release") == file.release) & (pl.col("filename") == file.filename)
         )
@@ -517,6 +525,14 @@ class DepMapClient:
         return DepMapFile(
             file.kind, file.release, row["release_date"], file.filename, row["url"], row["md5_hash"]
         )
+
+    @staticmethod
+    def _listed_anew(listing: pl.DataFrame, file: DepMapFile) -> bool:
+        """True when ``listing`` gives ``file`` a URL other than the one that was refused."""
+        rows = listing.filter(
+            (pl.col("release") == file.release) & (pl.col("filename") == file.filename)
+        )
+        return rows.height > 0 and rows["url"][0] != file.url
 
     def _http_error(self, file: DepMapFile, status: int, refreshed: bool) -> UpstreamError:
         if status in (401, 403):
