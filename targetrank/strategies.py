@@ -121,7 +121,16 @@ class StrategySet:
         for s in self.strategies:
             if s.id in overrides:
                 merged = s.weight_map() | dict(overrides[s.id])
-                s = replace(s, weights=tuple(w for w in merged.values() if w.weight > 0))
+                kept = tuple(w for w in merged.values() if w.weight > 0)
+                if not kept:  # every score would be 0: a ranking by name, not by evidence
+                    raise UsageError(
+                        f"The weights leave strategy '{s.id}' with no weight above 0",
+                        input=f"[{s.id}] " + ", ".join(f"{w.feature} = 0" for w in merged.values()),
+                        done="nothing was computed",
+                        fix="keep at least one weight above 0 for the strategy, or leave it out "
+                        "of the weights file",
+                    )
+                s = replace(s, weights=kept)
             out.append(s)
         return replace(self, strategies=tuple(out))
 
