@@ -24,27 +24,31 @@ def _private_cache(tmp_path, monkeypatch):
     monkeypatch.delenv("TARGETRANK_DEPMAP_ENDPOINT", raising=False)
 
 
-#: Transport settings for the CLI under test: the real client with tiny backoffs and timeouts
-#: (the shipped defaults wait seconds to minutes, which is right for users and wrong for CI).
+#: Transport settings for the CLI under test: the real client with tiny backoffs (the shipped
+#: defaults wait seconds to minutes, which is right for users and wrong for CI). Timeouts stay
+#: generous so a loaded CI machine does not time out; the timeout cases shorten them.
 FAST_OT = {
     "backoff_factor": 0.01,
     "max_retry_after": 2.0,
-    "timeout": (1.0, 0.4),
-    "body_deadline": 0.6,
+    "timeout": (2.0, 5.0),
+    "body_deadline": 10.0,
 }
 
 
 @pytest.fixture()
 def fast_ot_cli(monkeypatch):
-    """`targetrank fetch opentargets` builds its client with FAST_OT transport settings."""
+    """`targetrank fetch opentargets` builds its client with FAST_OT transport settings; the
+    returned dict overrides them for one case (e.g. a short read timeout)."""
     import targetrank.sources.opentargets as ot
 
     real = ot.OpenTargetsClient
+    overrides: dict = {}
 
     def factory(endpoint=None, **options):
-        return real(endpoint, **{**FAST_OT, **options})
+        return real(endpoint, **{**FAST_OT, **overrides, **options})
 
     monkeypatch.setattr(ot, "OpenTargetsClient", factory)
+    return overrides
 
 
 @pytest.fixture()

@@ -52,8 +52,9 @@ def test_connection_refused_exits_5_naming_the_endpoint(runner, tmp_path):
     assert_nothing_written(out)
 
 
-def test_read_timeout_once_is_retried_into_a_complete_output(runner, ot, tmp_path):
-    ot.inject("delay", operation="TargetsFeatures", seconds=0.8)
+def test_read_timeout_once_is_retried_into_a_complete_output(runner, ot, tmp_path, fast_ot_cli):
+    fast_ot_cli["timeout"] = (2.0, 0.6)
+    ot.inject("delay", operation="TargetsFeatures", seconds=1.5)
     out = tmp_path / "o"
     result = fetch(runner, ot.url, out)
     assert_succeeded(result)
@@ -61,8 +62,9 @@ def test_read_timeout_once_is_retried_into_a_complete_output(runner, ot, tmp_pat
     assert manifest(out)["targets_returned"] == 5
 
 
-def test_read_timeout_every_time_exits_5_saying_it_timed_out(runner, ot, tmp_path):
-    ot.inject("delay", operation="TargetsFeatures", seconds=0.8, times=5)
+def test_read_timeout_every_time_exits_5_saying_it_timed_out(runner, ot, tmp_path, fast_ot_cli):
+    fast_ot_cli["timeout"] = (2.0, 0.6)
+    ot.inject("delay", operation="TargetsFeatures", seconds=1.5, times=5)
     out = tmp_path / "o"
     started = time.monotonic()
     result = fetch(runner, ot.url, out, "--retries", "1")
@@ -72,7 +74,8 @@ def test_read_timeout_every_time_exits_5_saying_it_timed_out(runner, ot, tmp_pat
     assert_nothing_written(out)
 
 
-def test_slow_drip_body_hits_the_deadline_and_exits_5(runner, ot, tmp_path):
+def test_slow_drip_body_hits_the_deadline_and_exits_5(runner, ot, tmp_path, fast_ot_cli):
+    fast_ot_cli["body_deadline"] = 0.6
     ot.inject("drip", operation="Meta", chunk=8, interval=0.1)
     out = tmp_path / "o"
     started = time.monotonic()
