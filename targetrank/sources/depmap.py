@@ -574,12 +574,17 @@ class DepMapClient:
             "md5_verified": file.md5 is not None,
             "size": stat.st_size,
             "mtime_ns": stat.st_mtime_ns,
+            "ctime_ns": stat.st_ctime_ns,  # changes on any write, and cannot be set back
         }
         with atomic_open(self._sidecar(target)) as handle:
             json.dump(record, handle, indent=1, sort_keys=True)
 
     def _cached(self, file: DepMapFile, target: Path) -> LocalFile | None:
-        """The cached file when its recorded verification still holds (no re-hashing)."""
+        """The cached file when its recorded verification still holds (no re-hashing).
+
+        A file written since it was verified (its size, mtime or ctime changed; an edit that
+        restores the mtime still changes the ctime) is hashed again before it is used.
+        """
         if not target.is_file():
             return None
         try:
@@ -591,7 +596,8 @@ class DepMapClient:
             record.get("size") == stat.st_size and record.get("mtime_ns") == stat.st_mtime_ns
         )
         if file.md5 is not None:
-            ok = same_file and record.get("md5") == file.md5
+            untouched = same_file and record.get("ctime_ns") == stat.st_ctime_ns
+            ok = untouched and record.get("md5") == file.md5
             if not ok and _md5(target) == file.md5:  # e.g. a copy placed by hand: verify once
                 self._write_sidecar(file, target, file.md5)
                 ok = True
