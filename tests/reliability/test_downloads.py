@@ -206,6 +206,24 @@ def test_corrupted_cached_file_is_detected_by_checksum_and_fetched_again(runner,
     assert tree(tmp_path / "out") == first
 
 
+def test_corruption_that_keeps_size_and_mtime_is_still_caught(runner, portal, tmp_path):
+    """An in-place edit that restores the modification time (cp -p, rsync -t, a backup
+    restore) still changes the file's ctime, so the cache re-hashes it instead of trusting it."""
+    assert_succeeded(fetch(runner, portal, tmp_path))
+    path = cached(tmp_path)
+    stat = path.stat()
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    with path.open("r+b") as handle:
+        handle.write(bytes(data))
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert (path.stat().st_size, path.stat().st_mtime_ns) == (stat.st_size, stat.st_mtime_ns)
+    gets = portal.count("file", filename=EFFECT)
+    assert_succeeded(fetch(runner, portal, tmp_path, out="again"))
+    assert portal.count("file", filename=EFFECT) == gets + 1
+    cache_is_clean(tmp_path)
+
+
 def test_truncated_parquet_copy_in_the_cache_falls_back_to_the_csv(runner, portal, tmp_path):
     from targetrank.sources.depmap import wait_for_cache_writes
 

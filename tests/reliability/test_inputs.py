@@ -145,6 +145,19 @@ def test_a_target_missing_from_a_feature_folder_is_named_not_dropped(runner, tmp
     assert pl.read_csv(out / "ranking.csv")["symbol"].to_list() == ["TIGIT"]
 
 
+def test_open_targets_bulk_folder_without_any_of_the_targets_is_an_error(runner, tmp_path):
+    """GAPDH resolves offline but is not in the (synthetic) bulk release: an all-null feature
+    table would change a merged ranking silently, so nothing is written."""
+    from support.ot_synthetic import make_platform, write_bulk
+
+    bulk = write_bulk(make_platform(), tmp_path / "bulk" / "26.06" / "output")
+    out = tmp_path / "ot"
+    result = runner.invoke(
+        main, ["fetch", "opentargets", "--targets", "GAPDH", "--bulk", str(bulk), "--out", str(out)]
+    )
+    refused(result, out, 4, "returned none of the 1 requested target(s)", "ENSG00000111640")
+
+
 # ------------------------------------------------------------------ strategies and weights
 def test_unknown_strategy_lists_the_valid_ids(runner, tmp_path):
     result, out = rank(runner, tmp_path, "--strategy", "bone_magic")
