@@ -140,22 +140,19 @@ def test_url_refused_even_after_rereading_exits_5(runner, portal, tmp_path):
 
 
 # ------------------------------------------------------------------ the cache folder
-def test_disk_full_mid_download_exits_7_and_leaves_no_partial_file(
-    runner, portal, tmp_path, monkeypatch
-):
+def break_download_midway(monkeypatch, error: BaseException) -> None:
+    """The matrix download writes half of its first chunk, then ``error`` is raised."""
     import pooch
 
     real_call = pooch.HTTPDownloader.__call__
 
-    class FullDisk:
-        """A file that takes half of the first chunk, then the disk is full."""
-
+    class Breaking:
         def __init__(self, raw):
             self.raw = raw
 
         def write(self, chunk):
             self.raw.write(chunk[: len(chunk) // 2])
-            raise OSError(errno.ENOSPC, "No space left on device")
+            raise error
 
         def __getattr__(self, name):
             return getattr(self.raw, name)
@@ -164,13 +161,30 @@ def test_disk_full_mid_download_exits_7_and_leaves_no_partial_file(
         if EFFECT not in url or check_only:
             return real_call(self, url, output_file, pooch_obj, check_only)
         with open(output_file, "w+b") as raw:  # noqa: PTH123
-            return real_call(self, url, FullDisk(raw), pooch_obj, check_only)
+            return real_call(self, url, Breaking(raw), pooch_obj, check_only)
 
     monkeypatch.setattr(pooch.HTTPDownloader, "__call__", downloader)
+
+
+def test_disk_full_mid_download_exits_7_and_leaves_no_partial_file(
+    runner, portal, tmp_path, monkeypatch
+):
+    break_download_midway(monkeypatch, OSError(errno.ENOSPC, "No space left on device"))
     result = fetch(runner, portal, tmp_path)
     assert_failed(result, 7, f"Cannot write {EFFECT}", "No space left on device", "--cache-dir")
     assert not cached(tmp_path).exists() and not (tmp_path / "out").exists()
     cache_is_clean(tmp_path)  # the files finished before the disk filled up are intact
+
+
+def test_ctrl_c_mid_download_exits_130_and_leaves_no_partial_file(
+    runner, portal, tmp_path, monkeypatch
+):
+    break_download_midway(monkeypatch, KeyboardInterrupt())
+    result = fetch(runner, portal, tmp_path)
+    assert result.exit_code == 130
+    assert result.stderr.strip() == "Interrupted; no partial output was kept."
+    assert not cached(tmp_path).exists() and not (tmp_path / "out").exists()
+    cache_is_clean(tmp_path)
 
 
 def test_read_only_cache_folder_exits_7_naming_the_option(runner, portal, tmp_path, monkeypatch):
