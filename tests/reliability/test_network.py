@@ -11,6 +11,11 @@ retired disease) must be a warning on stderr and in the manifest, never an empty
 from __future__ import annotations
 
 import json
+import os
+import sqlite3
+import subprocess
+import sys
+import threading
 import time
 
 import polars as pl
@@ -284,3 +289,43 @@ def test_disk_full_while_caching_a_response_exits_7(runner, ot, tmp_path, monkey
     result = fetch(runner, ot.url, out)
     assert_failed(result, 7, "response cache", "database or disk is full", "free disk space")
     assert_nothing_written(out)
+
+
+def test_two_processes_sharing_the_response_cache_do_not_corrupt_it(ot, tmp_path):
+    """Two `fetch opentargets` processes write their answers into one SQLite cache at the same
+    moment (the fake holds both feature queries until both arrived)."""
+    barrier = threading.Barrier(2, timeout=60)
+    met = []
+    real_answer = ot.answer
+
+    def answer(body):
+        if b"TargetsFeatures" in body:
+            barrier.wait()
+            met.append(1)
+        return real_answer(body)
+
+    ot.answer = answer
+    cache = tmp_path / "shared-cache"
+    env = {**os.environ, "TARGETRANK_CACHE_DIR": str(cache)}
+
+    def command(name):
+        return [sys.executable, "-m", "targetrank", "fetch", "opentargets", "--targets", PANEL,
+                "--endpoint", ot.url, "--rate-limit", "100", "--out", str(tmp_path / name)]  # fmt: skip
+
+    procs = [
+        subprocess.Popen(command(f"o{i}"), env=env, stderr=subprocess.PIPE, text=True)
+        for i in (0, 1)
+    ]
+    for proc in procs:
+        _, stderr = proc.communicate(timeout=120)
+        assert proc.returncode == 0, stderr
+    assert len(met) == 2
+    tables = [pl.read_parquet(tmp_path / f"o{i}" / "opentargets_features.parquet") for i in (0, 1)]
+    assert tables[0].equals(tables[1]) and tables[0].height == 5
+    database = cache / "opentargets" / "responses.sqlite"
+    with sqlite3.connect(database) as db:
+        assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    ot.reset_counters()
+    third = subprocess.run(command("o2"), env=env, capture_output=True, text=True, timeout=120)
+    assert third.returncode == 0, third.stderr
+    assert ot.counters.posts == 0  # every answer came from the shared cache
