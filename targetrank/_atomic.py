@@ -77,7 +77,11 @@ def atomic_dir(target: str | os.PathLike[str], *, overwrite: bool = False) -> It
             if old.exists():
                 shutil.rmtree(old)
             os.replace(target, old)
-            os.replace(tmp, target)
+            try:
+                os.replace(tmp, target)
+            except BaseException:
+                os.replace(old, target)  # put the previous folder back: never lose both
+                raise
             shutil.rmtree(old, ignore_errors=True)
         else:
             os.replace(tmp, target)

@@ -318,11 +318,42 @@ def write_heatmap(ranking: Ranking, path: Path, max_targets: int = 40) -> None:
     plt.close(fig)
 
 
+def sheet_names(strategy_ids: Sequence[str]) -> list[str]:
+    """Excel-safe, unique worksheet names for strategy ids (in order).
+
+    Excel refuses names longer than 31 characters, holding any of ``[]:*?/``, a backslash or a
+    control character, starting or ending with an apostrophe, equal to "History" or to another
+    sheet's name (case-insensitively); a custom strategy file may hold any such id. The full id
+    is always in the sheet's ``strategy`` column.
+    """
+    import re
+
+    taken = {"readme"}
+    names = []
+    for sid in strategy_ids:
+        base = re.sub(r"[\[\]:*?/\\\x00-\x1f\x7f]", "_", sid).strip("'").strip() or "strategy"
+        if base.lower() == "history":
+            base = "History_"
+        name, n = base[:31].rstrip("'"), 1
+        while name.lower() in taken:
+            n += 1
+            suffix = f" ({n})"
+            name = base[: 31 - len(suffix)] + suffix
+        taken.add(name.lower())
+        names.append(name)
+    return names
+
+
 def write_xlsx(ranking: Ranking, path: Path) -> None:
-    """One sheet per strategy plus a README sheet carrying the manifest and column meanings."""
+    """One sheet per strategy plus a README sheet carrying the manifest and column meanings.
+
+    Every text cell is written as text: a value starting with ``=`` is never turned into a
+    formula (spreadsheet formula injection) and URLs are not turned into links.
+    """
     import xlsxwriter
 
-    with xlsxwriter.Workbook(str(path)) as workbook:
+    options = {"strings_to_formulas": False, "strings_to_urls": False}
+    with xlsxwriter.Workbook(str(path), options) as workbook:
         readme = [
             {"key": "what", "value": "targetrank ranking: one sheet per strategy"},
             *[
@@ -332,6 +363,7 @@ def write_xlsx(ranking: Ranking, path: Path) -> None:
             *[{"key": f"column: {k}", "value": v} for k, v in COLUMN_DOCS.items()],
         ]
         pl.DataFrame(readme).write_excel(workbook, worksheet="README", autofit=True)
-        for strategy in ranking.table["strategy"].unique(maintain_order=True).to_list():
+        strategies = ranking.table["strategy"].unique(maintain_order=True).to_list()
+        for strategy, sheet in zip(strategies, sheet_names(strategies), strict=True):
             part = ranking.table.filter(pl.col("strategy") == strategy)
-            part.write_excel(workbook, worksheet=strategy[:31], autofit=True, freeze_panes=(1, 0))
+            part.write_excel(workbook, worksheet=sheet, autofit=True, freeze_panes=(1, 0))

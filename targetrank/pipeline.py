@@ -20,7 +20,7 @@ import polars as pl
 
 from targetrank.__about__ import __version__
 from targetrank._types import ProgressCallback, no_progress
-from targetrank.errors import ModelError, UsageError
+from targetrank.errors import DataError, ModelError, UsageError
 from targetrank.model.scoring import Scorer, ScoreResult, ScoringContext, as_scorer
 from targetrank.strategies import StrategySet, Weight, load_strategies, load_weights
 
@@ -116,6 +116,15 @@ def resolve_universe(
         ).join(chosen.select("entrez_id"), on="entrez_id", how="anti")
         chosen = pl.concat([chosen, rest])
     known = chosen.join(features.select("entrez_id"), on="entrez_id", how="semi")
+    absent = chosen["symbol"].filter(~chosen["entrez_id"].is_in(known["entrez_id"].implode()))
+    if absent.len() and not skip_unresolved:  # never drop a target silently
+        raise DataError(
+            f"{absent.len()} target(s) are not in the feature table: {', '.join(absent.head(10))}",
+            done="nothing was computed",
+            cause="the feature folder covers fewer genes than the gene index",
+            fix="use --features snapshot or a folder with every gene, or pass --skip-unresolved "
+            "to rank the others",
+        )
     return known, seed_ids, resolution
 
 

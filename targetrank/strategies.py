@@ -121,7 +121,16 @@ class StrategySet:
         for s in self.strategies:
             if s.id in overrides:
                 merged = s.weight_map() | dict(overrides[s.id])
-                s = replace(s, weights=tuple(w for w in merged.values() if w.weight > 0))
+                kept = tuple(w for w in merged.values() if w.weight > 0)
+                if not kept:  # every score would be 0: a ranking by name, not by evidence
+                    raise UsageError(
+                        f"The weights leave strategy '{s.id}' with no weight above 0",
+                        input=f"[{s.id}] " + ", ".join(f"{w.feature} = 0" for w in merged.values()),
+                        done="nothing was computed",
+                        fix="keep at least one weight above 0 for the strategy, or leave it out "
+                        "of the weights file",
+                    )
+                s = replace(s, weights=kept)
             out.append(s)
         return replace(self, strategies=tuple(out))
 
@@ -153,16 +162,35 @@ def _known_features() -> set[str]:
     return set(REGISTRY.specs()) | {s.name for s in SC_FEATURES}
 
 
-def _err(source: str, entry: str, what: str, fix: str) -> UsageError:
+def _err(source: str, entry: str, what: str, fix: str, kind: str = "strategy file") -> UsageError:
     return UsageError(
-        f"Invalid strategy file: {what}",
+        f"Invalid {kind}: {what}",
         input=f"{source}, {entry}",
         done="the file was not used and nothing was computed",
         fix=fix,
     )
 
 
-def _parse_weight(source: str, entry: str, feature: str, raw: Any, known: set[str]) -> Weight:
+def _strings(source: str, entry: str, key: str, value: Any) -> tuple[str, ...]:
+    """A list of non-empty strings, or a UsageError naming the key (a bare string is refused)."""
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise _err(
+            source,
+            entry,
+            f"'{key}' must be a list of names, not {value!r}",
+            f'write e.g. {key} = ["a", "b"]',
+        )
+    return tuple(value)
+
+
+def _parse_weight(
+    source: str,
+    entry: str,
+    feature: str,
+    raw: Any,
+    known: set[str],
+    kind: str = "strategy file",
+) -> Weight:
     if feature not in known:
         import difflib
 
@@ -174,6 +202,7 @@ def _parse_weight(source: str, entry: str, feature: str, raw: Any, known: set[st
             f"unknown feature name '{feature}'{hint}",
             "use a column of the feature table or an sc_* strategy feature "
             "(`targetrank features list` shows them)",
+            kind,
         )
     prefer: str = "high"
     if isinstance(raw, dict):
@@ -184,6 +213,7 @@ def _parse_weight(source: str, entry: str, feature: str, raw: Any, known: set[st
                 f"{entry} weight '{feature}'",
                 "a table weight needs 'weight' and optionally 'prefer'",
                 'write e.g. { weight = 0.5, prefer = "low" }',
+                kind,
             )
         value, prefer = raw["weight"], raw.get("prefer", "high")
     else:
@@ -194,6 +224,7 @@ def _parse_weight(source: str, entry: str, feature: str, raw: Any, known: set[st
             f"{entry} weight '{feature}'",
             f"weight {value!r} is not a number",
             "give a number between 0 and 1",
+            kind,
         )
     if not 0.0 <= float(value) <= 1.0:
         raise _err(
@@ -201,6 +232,7 @@ def _parse_weight(source: str, entry: str, feature: str, raw: Any, known: set[st
             f"{entry} weight '{feature}'",
             f"weight {value} is outside [0, 1]",
             'give a weight between 0 and 1 (use prefer = "low" to reward low values)',
+            kind,
         )
     if prefer not in ("high", "low"):
         raise _err(
@@ -208,6 +240,7 @@ def _parse_weight(source: str, entry: str, feature: str, raw: Any, known: set[st
             f"{entry} weight '{feature}'",
             f"prefer must be 'high' or 'low', not {prefer!r}",
             'use prefer = "high" or prefer = "low"',
+            kind,
         )
     return Weight(feature, float(value), prefer)  # type: ignore[arg-type]
 
@@ -222,6 +255,13 @@ def parse_strategies(data: Mapping[str, Any], source: str) -> StrategySet:
         )
     compartments: dict[str, Compartment] = {}
     for cid, spec in raw_comp.items():
+        if not isinstance(spec, dict):
+            raise _err(
+                source,
+                f"[compartments.{cid}]",
+                "must be a table",
+                f'write [compartments.{cid}] then lines like markers = ["marker_..."]',
+            )
         extra = set(spec) - set(COMPARTMENT_KINDS)
         if extra:
             raise _err(
@@ -230,7 +270,13 @@ def parse_strategies(data: Mapping[str, Any], source: str) -> StrategySet:
                 f"unknown key(s) {', '.join(sorted(extra))}",
                 f"use only {', '.join(COMPARTMENT_KINDS)}",
             )
-        comp = Compartment(cid, **{k: tuple(spec.get(k, ())) for k in COMPARTMENT_KINDS})
+        comp = Compartment(
+            cid,
+            **{
+                k: _strings(source, f"[compartments.{cid}]", k, spec.get(k, []))
+                for k in COMPARTMENT_KINDS
+            },
+        )
         for col in comp.columns():
             if col not in known:
                 raise _err(
@@ -247,17 +293,42 @@ def parse_strategies(data: Mapping[str, Any], source: str) -> StrategySet:
     seen: set[str] = set()
     strategies = []
     for i, entry in enumerate(entries, start=1):
+        if not isinstance(entry, dict):
+            raise _err(
+                source,
+                f"strategy #{i}",
+                "each strategy must be a table",
+                "write each one as a [[strategy]] block with id, title, description, ...",
+            )
         label = f"strategy #{i}" + (f" '{entry.get('id')}'" if entry.get("id") else "")
         for key in ("id", "title", "description", "compartments", "modalities", "weights"):
             if key not in entry:
                 raise _err(source, label, f"missing '{key}'", f"add {key} = ... to the entry")
+        for key in ("id", "title", "description"):
+            if not isinstance(entry[key], str) or not entry[key].strip():
+                raise _err(
+                    source, label, f"'{key}' must be a non-empty text", f'write {key} = "..."'
+                )
+        if not isinstance(entry["weights"], dict):
+            raise _err(
+                source,
+                label,
+                "'weights' must be a table of feature = weight",
+                "write [strategy.weights] then lines like sc_marker = 0.5",
+            )
+        number = entry.get("number", i)
+        if isinstance(number, bool) or not isinstance(number, int):
+            raise _err(source, label, f"'number' must be a whole number, not {number!r}",
+                       f"write number = {i}")  # fmt: skip
+        compartment_ids = _strings(source, label, "compartments", entry["compartments"])
+        modality_ids = _strings(source, label, "modalities", entry["modalities"])
         sid = entry["id"]
         if sid in seen:
             raise _err(
                 source, label, f"duplicate strategy id '{sid}'", "give every strategy a unique id"
             )
         seen.add(sid)
-        for cid in entry["compartments"]:
+        for cid in compartment_ids:
             if cid not in compartments:
                 raise _err(
                     source,
@@ -265,7 +336,7 @@ def parse_strategies(data: Mapping[str, Any], source: str) -> StrategySet:
                     f"unknown compartment '{cid}'",
                     f"define [compartments.{cid}] or use one of {', '.join(compartments)}",
                 )
-        for modality in entry["modalities"]:
+        for modality in modality_ids:
             if modality not in MODALITIES:
                 raise _err(
                     source,
@@ -281,21 +352,36 @@ def parse_strategies(data: Mapping[str, Any], source: str) -> StrategySet:
         strategies.append(
             Strategy(
                 id=sid,
-                number=int(entry.get("number", i)),
+                number=number,
                 title=entry["title"],
                 description=" ".join(entry["description"].split()),
-                compartments=tuple(compartments[c] for c in entry["compartments"]),
-                modalities=tuple(entry["modalities"]),
+                compartments=tuple(compartments[c] for c in compartment_ids),
+                modalities=modality_ids,
                 weights=weights,
             )
         )
-    seeds = tuple(data.get("seed_panel", ()))
+    seeds = _strings(source, "seed_panel", "seed_panel", data.get("seed_panel", []))
+    if not seeds:
+        raise _err(
+            source,
+            "seed_panel",
+            "no seed_panel",
+            'add seed_panel = ["TIGIT", ...]: the targets ranked in every strategy',
+        )
     return StrategySet(tuple(strategies), seeds, source, compartments)
 
 
 def _read_structured(path: Path) -> dict[str, Any]:
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_bytes().decode("utf-8-sig")  # a BOM (Windows editors) is not an error
+    except UnicodeDecodeError as exc:
+        raise UsageError(
+            "The file is not UTF-8 text",
+            input=f"{path} (byte {exc.start})",
+            done="it was not used and nothing was computed",
+            cause="it was saved in another encoding (e.g. Latin-1) or is not a text file",
+            fix="save it as UTF-8 text",
+        ) from exc
     except OSError as exc:
         raise UsageError(
             "Cannot read the file",
@@ -304,9 +390,7 @@ def _read_structured(path: Path) -> dict[str, Any]:
             fix="check the path",
         ) from exc
     try:
-        if path.suffix.lower() == ".json":
-            return json.loads(text)
-        return tomllib.loads(text)
+        data = json.loads(text) if path.suffix.lower() == ".json" else tomllib.loads(text)
     except (tomllib.TOMLDecodeError, json.JSONDecodeError) as exc:
         raise UsageError(
             "The file is not valid TOML/JSON",
@@ -314,6 +398,14 @@ def _read_structured(path: Path) -> dict[str, Any]:
             done="it was not used and nothing was computed",
             fix="fix the syntax (TOML: key = value; strings in quotes)",
         ) from exc
+    if not isinstance(data, dict):
+        raise UsageError(
+            f"The file holds a {type(data).__name__}, not a table of settings",
+            input=str(path),
+            done="it was not used and nothing was computed",
+            fix="write tables: [strategy_id] (weights) or [[strategy]] entries (strategies)",
+        )
+    return data
 
 
 def load_strategies(path: str | Path | None = None) -> StrategySet:
@@ -347,7 +439,8 @@ def load_weights(path: str | Path, strategies: StrategySet) -> dict[str, dict[st
                 fix=f"write [{sid}] then lines like sc_marker = 0.5",
             )
         out[sid] = {
-            f: _parse_weight(str(p), f"[{sid}]", f, raw, known) for f, raw in entries.items()
+            f: _parse_weight(str(p), f"[{sid}]", f, raw, known, "weights file")
+            for f, raw in entries.items()
         }
     return out
 

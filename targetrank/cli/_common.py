@@ -38,6 +38,14 @@ class TargetRankGroup(click.Group):
                 raise
             click.secho(f"Error: {exc.message}", err=True, fg="red")
             ctx.exit(int(exc.exit_code))
+        except click.UsageError as exc:  # a subcommand's option: one line too, with the fix
+            if debug:
+                raise
+            where = exc.ctx.command_path if exc.ctx is not None else ctx.command_path
+            message = exc.format_message().rstrip(".")
+            sep = " " if message.endswith("?") else "; "
+            click.secho(f"Error: {message}{sep}fix: see `{where} --help`.", err=True, fg="red")
+            ctx.exit(int(ExitCode.USAGE))
         except KeyboardInterrupt:
             if debug:
                 raise

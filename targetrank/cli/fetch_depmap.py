@@ -171,9 +171,13 @@ def _write(out_dir: Path, table: Any, manifest: dict[str, Any]) -> None:
     from targetrank.errors import OutputError
 
     try:
-        with atomic_path(out_dir / FEATURES_FILE) as tmp:
+        # both are written before either replaces the old one: a failure keeps the old pair
+        # (a new table beside an old manifest would misstate the release)
+        with (
+            atomic_path(out_dir / FEATURES_FILE) as tmp,
+            atomic_open(out_dir / MANIFEST_FILE) as handle,
+        ):
             table.write_parquet(tmp, compression="zstd", statistics=False)
-        with atomic_open(out_dir / MANIFEST_FILE) as handle:
             json.dump(manifest, handle, indent=2, sort_keys=False)
             handle.write("\n")
     except OSError as exc:

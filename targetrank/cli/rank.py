@@ -13,9 +13,19 @@ FEATURES_HELP = "Feature table: 'snapshot' (embedded, offline) or a feature fold
 
 
 def _targets(targets: tuple[str, ...], targets_file: str | None) -> list[str] | None:
+    from targetrank.errors import UsageError
     from targetrank.targets import read_targets_file, split_targets
 
     names = split_targets(targets)
+    if targets and not names:  # never fall back to the default panel behind the user's back
+        raise UsageError(
+            "--targets was given but lists no targets",
+            input="--targets " + " ".join(repr(t) for t in targets),
+            done="nothing was computed",
+            cause="an empty value (an unset shell variable?) or only separators",
+            fix="name at least one target (--targets TIGIT,DKK1), or drop --targets for the "
+            "default panel",
+        )
     if targets_file:
         names += read_targets_file(targets_file)
     return names or None

@@ -38,7 +38,7 @@ import requests
 from targetrank import __version__
 from targetrank._atomic import atomic_open, atomic_path
 from targetrank._types import ProgressCallback, no_progress
-from targetrank.errors import DataError, UpstreamError, UsageError
+from targetrank.errors import DataError, OutputError, UpstreamError, UsageError
 from targetrank.paths import cache_dir
 from targetrank.sources.local import read_depmap_gene_list
 from targetrank.tables.depmap import (
@@ -316,6 +316,7 @@ class DepMapClient:
     session: requests.Session = field(default_factory=requests.Session, repr=False)
 
     def __post_init__(self) -> None:
+        self._relisted: pl.DataFrame | None = None  # the listing re-read after a refused URL
         self.endpoint = endpoint_url(self.endpoint)
         self.root = cache_dir(self.cache) / "depmap"
         self.session.headers.setdefault("User-Agent", f"targetrank/{__version__}")
@@ -374,7 +375,24 @@ class DepMapClient:
         Raises:
             UpstreamError: the download failed after retries, the MD5 did not match twice, or
                 the signed URL stayed rejected after re-reading the listing.
+            OutputError: the cache folder cannot be written (read-only, full disk).
         """
+        try:
+            return self._download(file)
+        except requests.RequestException:
+            raise
+        except OSError as exc:  # not the network: the cache folder cannot take the file
+            folder = self.folder(file.release)
+            raise OutputError(
+                f"Cannot write {file.label} to the download cache",
+                input=str(folder),
+                done="the partial download was deleted; nothing was cached for this file",
+                cause=exc.strerror or str(exc).split(" | ")[0],
+                fix="free disk space, or point --cache-dir (or TARGETRANK_CACHE_DIR) at a "
+                "writable folder",
+            ) from exc
+
+    def _download(self, file: DepMapFile) -> LocalFile:
         target = self.folder(file.release) / file.filename
         cached = self._cached(file, target)
         if cached is not None:
@@ -484,7 +502,14 @@ class DepMapClient:
             return None
 
     def _fresh(self, file: DepMapFile) -> DepMapFile:
-        listing = self.listing()
+        """The file as listed now, after its signed URL was refused.
+
+        The listing is re-read once per run: when every URL of a listing expired together, the
+        other files take their new URL from that re-read instead of reading it again.
+        """
+        listing = self._relisted
+        if listing is None or not self._listed_anew(listing, file):
+            listing = self._relisted = self.listing()
         rows = listing.filter(
             (pl.col("release") == file.release) & (pl.col("filename") == file.filename)
         )
@@ -500,6 +525,14 @@ class DepMapClient:
         return DepMapFile(
             file.kind, file.release, row["release_date"], file.filename, row["url"], row["md5_hash"]
         )
+
+    @staticmethod
+    def _listed_anew(listing: pl.DataFrame, file: DepMapFile) -> bool:
+        """True when ``listing`` gives ``file`` a URL other than the one that was refused."""
+        rows = listing.filter(
+            (pl.col("release") == file.release) & (pl.col("filename") == file.filename)
+        )
+        return rows.height > 0 and rows["url"][0] != file.url
 
     def _http_error(self, file: DepMapFile, status: int, refreshed: bool) -> UpstreamError:
         if status in (401, 403):
@@ -541,12 +574,17 @@ class DepMapClient:
             "md5_verified": file.md5 is not None,
             "size": stat.st_size,
             "mtime_ns": stat.st_mtime_ns,
+            "ctime_ns": stat.st_ctime_ns,  # changes on any write, and cannot be set back
         }
         with atomic_open(self._sidecar(target)) as handle:
             json.dump(record, handle, indent=1, sort_keys=True)
 
     def _cached(self, file: DepMapFile, target: Path) -> LocalFile | None:
-        """The cached file when its recorded verification still holds (no re-hashing)."""
+        """The cached file when its recorded verification still holds (no re-hashing).
+
+        A file written since it was verified (its size, mtime or ctime changed; an edit that
+        restores the mtime still changes the ctime) is hashed again before it is used.
+        """
         if not target.is_file():
             return None
         try:
@@ -558,7 +596,8 @@ class DepMapClient:
             record.get("size") == stat.st_size and record.get("mtime_ns") == stat.st_mtime_ns
         )
         if file.md5 is not None:
-            ok = same_file and record.get("md5") == file.md5
+            untouched = same_file and record.get("ctime_ns") == stat.st_ctime_ns
+            ok = untouched and record.get("md5") == file.md5
             if not ok and _md5(target) == file.md5:  # e.g. a copy placed by hand: verify once
                 self._write_sidecar(file, target, file.md5)
                 ok = True

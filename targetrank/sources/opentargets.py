@@ -45,6 +45,7 @@ from targetrank.sources.opentargets_client import (
     GraphQLResult,
     OpenTargetsClient,
     RequestStats,
+    SchemaMismatchError,
     batch_size,
     estimate_complexity,
     load_document,
@@ -124,6 +125,54 @@ def field_sets(release: ReleaseInfo) -> FieldSets:
         features="targets_features" if new_drugs else "targets_features_pre2603",
         expression="targets_expression" if new_expr else "targets_expression_pre2661",
         drugs="drugAndClinicalCandidates" if new_drugs else "knownDrugs",
+    )
+
+
+#: The release-specific fields and the field that replaced each one, for messages.
+FIELD_SETS_NOTE = (
+    "drugAndClinicalCandidates from API 26.3.0 (knownDrugs before), baselineExpression from "
+    "API 26.6.1 (expressions before)"
+)
+_NEWER_FIELDS = {"drugAndClinicalCandidates": "knownDrugs", "baselineExpression": "expressions"}
+_OLDER_FIELDS = {v: k for k, v in _NEWER_FIELDS.items()}
+
+
+def schema_drift_error(exc: SchemaMismatchError, release: ReleaseInfo) -> UpstreamError:
+    """The HTTP 400 of a missing field, told in terms of the field set picked for ``release``.
+
+    The server validates the whole document, so one field it lacks fails every query. The
+    message names the field(s), the field set targetrank picked from ``meta`` and what to do.
+    """
+    missing = [f for f, _ in exc.fields]
+    sets = field_sets(release)
+    expression = "baselineExpression" if sets.expression == "targets_expression" else "expressions"
+    picked = (
+        f"the served API renamed or removed a field of the field set picked for API "
+        f"{release.api_version} (data {release.data_version}: {sets.drugs}, {expression})"
+    )
+    older = [_NEWER_FIELDS[f] for f in missing if f in _NEWER_FIELDS]
+    newer = [_OLDER_FIELDS[f] for f in missing if f in _OLDER_FIELDS]
+    if older:
+        cause = f"{picked}; its schema is older than its meta says and needs {', '.join(older)}"
+        fix = (
+            "point --endpoint (or TARGETRANK_OT_ENDPOINT) at a deployment whose meta matches its "
+            "schema, or use --bulk DIR with that release's parquet downloads"
+        )
+    elif newer:
+        cause = f"{picked}; its schema is newer than its meta says and needs {', '.join(newer)}"
+        fix = "check --endpoint, or use --bulk DIR with that release's parquet downloads"
+    else:
+        cause = f"{picked}; a release newer than this targetrank version"
+        fix = (
+            "upgrade targetrank (pip install -U targetrank), or use --bulk DIR with the parquet "
+            "downloads of a release this version supports"
+        )
+    return UpstreamError(
+        exc.what,
+        input=exc.input,
+        done="nothing was written",
+        cause=f"{cause} (fields by release: {FIELD_SETS_NOTE})",
+        fix=fix,
     )
 
 
@@ -248,7 +297,11 @@ class OpenTargetsAPI:
 
     def _run(self, name: str, variables: Mapping[str, Any]) -> GraphQLResult:
         doc = self._note(load_document(name))
-        return self.client.execute(doc, variables, release=self.release().data_version)
+        release = self.release()
+        try:
+            return self.client.execute(doc, variables, release=release.data_version)
+        except SchemaMismatchError as exc:
+            raise schema_drift_error(exc, release) from exc
 
     # -- diseases ---------------------------------------------------------------------------
     def resolve_diseases(
@@ -866,6 +919,19 @@ def fetch_opentargets(
     finally:
         if owned_client is not None:
             owned_client.close()
+    if tables.targets.height == 0:  # an all-null feature table would change rankings silently
+        from targetrank.errors import DataError
+
+        error = DataError if bulk is not None else UpstreamError
+        raise error(
+            f"Open Targets returned none of the {len(ids)} requested target(s)",
+            input=f"{tables.release.location} (data {tables.release.data_version}): "
+            + ", ".join(ids[:5])
+            + (", ..." if len(ids) > 5 else ""),
+            done="nothing was written",
+            cause="the ids are retired or unknown in this data release, or the server dropped them",
+            fix="check the names with `targetrank resolve`, or use another --release / --bulk DIR",
+        )
     features = opentargets_features(tables)
     skipped = resolution.failures.select("query", pl.col("status").cast(pl.String), "note")
     manifest: dict[str, Any] = {

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+import sqlite3
 import threading
 import time
 from collections.abc import Mapping
@@ -26,7 +27,7 @@ from requests.adapters import HTTPAdapter
 from urllib3.exceptions import DecodeError, ProtocolError, ReadTimeoutError
 from urllib3.util.retry import Retry
 
-from targetrank.errors import UpstreamError, UsageError
+from targetrank.errors import OutputError, UpstreamError, UsageError
 from targetrank.tables.opentargets import ReleaseInfo
 
 DEFAULT_ENDPOINT = "https://api.platform.opentargets.org/api/v4/graphql"
@@ -39,6 +40,36 @@ _FIX_UPSTREAM = (
     "retry later (finished batches stay cached), point --endpoint at a reachable server "
     "(or set TARGETRANK_OT_ENDPOINT), or use --bulk DIR with the Platform's parquet downloads"
 )
+_FIX_CACHE = "free disk space, set TARGETRANK_CACHE_DIR to a writable folder, or pass --no-cache"
+_UNKNOWN_FIELD = re.compile(r"Cannot query field ['\"](\w+)['\"] on type ['\"](\w+)['\"]")
+
+
+class SchemaMismatchError(UpstreamError):
+    """HTTP 400: the served schema lacks fields the query asks for (``fields``: (field, type))."""
+
+    def __init__(self, what: str, *, fields: list[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(what, **kwargs)
+        self.fields = fields
+
+
+def _network_reason(exc: BaseException) -> tuple[str, str]:
+    """A plain reason and likely cause for a transport failure (urllib3 hides it in a chain)."""
+    text = repr(exc)
+    if "ConnectTimeout" in text:
+        return "the connection timed out", "no network, a firewall, or a proxy dropping packets"
+    if "ReadTimeout" in text or "Read timed out" in text:
+        return (
+            "no answer within the read timeout",
+            "the server is overloaded or the network is very slow",
+        )
+    if "Connection refused" in text or "ConnectionRefused" in text:
+        return (
+            "connection refused",
+            "the server is down, or --endpoint names the wrong host or port",
+        )
+    if "NameResolution" in text or "Name or service not known" in text:
+        return "the host name did not resolve", "no network (or DNS), or a typo in --endpoint"
+    return type(exc).__name__, "no network, a firewall, or the server is down"
 
 
 # --------------------------------------------------------------------------------------------
@@ -352,9 +383,18 @@ class OpenTargetsClient:
             from targetrank.paths import cache_dir as default_cache_dir
 
             folder = default_cache_dir(cache_dir) / "opentargets"
-            folder.mkdir(parents=True, exist_ok=True)
             self.cache_path = folder / "responses.sqlite"
-            backend = requests_cache.SQLiteCache(self.cache_path, wal=True, busy_timeout=30_000)
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+                backend = requests_cache.SQLiteCache(self.cache_path, wal=True, busy_timeout=30_000)
+            except (OSError, sqlite3.Error) as exc:
+                raise OutputError(
+                    "Cannot create the Open Targets response cache",
+                    input=str(self.cache_path),
+                    done="nothing was fetched",
+                    cause=getattr(exc, "strerror", None) or str(exc),
+                    fix=_FIX_CACHE,
+                ) from exc
             session = requests_cache.CachedSession(
                 backend=backend,
                 allowable_methods=("POST",),
@@ -443,13 +483,21 @@ class OpenTargetsClient:
                 fix="rerun (finished batches stay cached); " + _FIX_UPSTREAM,
             ) from exc
         except requests.exceptions.RequestException as exc:
+            reason, cause = _network_reason(exc)
             raise UpstreamError(
-                f"Could not reach Open Targets after {self.retries + 1} attempt(s): "
-                f"{type(exc).__name__}",
+                f"Could not reach Open Targets after {self.retries + 1} attempt(s): {reason}",
                 input=where,
-                done="nothing was written",
-                cause="no network, a firewall, or the server is down",
+                done="retried with backoff, then stopped; nothing was written",
+                cause=cause,
                 fix=_FIX_UPSTREAM,
+            ) from exc
+        except sqlite3.Error as exc:  # the response cache could not be read or written
+            raise OutputError(
+                "Cannot use the Open Targets response cache",
+                input=str(self.cache_path),
+                done="nothing was written",
+                cause=str(exc),
+                fix=_FIX_CACHE,
             ) from exc
         from_cache = bool(getattr(response, "from_cache", False))
         if from_cache:
@@ -512,6 +560,26 @@ class OpenTargetsClient:
         data = payload.get("data") if isinstance(payload, dict) else None
         if status >= 400 or data is None:
             first = errors[0].get("message", "?") if errors else response.text[:200]
+            first = " ".join(str(first).split())
+            fields = [
+                (m.group(1), m.group(2))
+                for e in errors
+                for m in [_UNKNOWN_FIELD.search(str(e.get("message", "")))]
+                if m
+            ]
+            if fields:
+                named = ", ".join(f"'{f}' on {t}" for f, t in dict.fromkeys(fields))
+                raise SchemaMismatchError(
+                    f"Open Targets rejected query {document.name} (HTTP {status}): the server "
+                    f"has no field {named}",
+                    fields=list(dict.fromkeys(fields)),
+                    input=where,
+                    done="nothing was written",
+                    cause="the served API release renamed or removed a field this targetrank "
+                    "version asks for",
+                    fix="upgrade targetrank, pin --release to a supported release, "
+                    "or use --bulk DIR",
+                )
             unknown_field = "Cannot query field" in first or "Unknown type" in first
             raise UpstreamError(
                 f"Open Targets rejected query {document.name} (HTTP {status}): {first}",
