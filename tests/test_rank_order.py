@@ -1,0 +1,42 @@
+"""The vectorised rank helpers give exactly the ranks of the straightforward definitions."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from targetrank.model.ranker import _fold_lookup
+from targetrank.pipeline import _intervals, _rank_within
+
+
+def _reference(strategy, scores, symbols):
+    ranks = np.zeros(len(scores), dtype=np.int64)
+    for s in np.unique(strategy):
+        idx = np.flatnonzero(strategy == s)
+        order = sorted(idx, key=lambda i: (-scores[i], symbols[i]))
+        ranks[order] = np.arange(1, len(idx) + 1)
+    return ranks
+
+
+def test_rank_within_matches_the_sort_definition_with_ties():
+    rng = np.random.default_rng(0)
+    n = 3000
+    strategy = rng.choice(["b", "a", "c"], size=n).astype(object)
+    symbols = rng.choice([f"G{i}" for i in range(400)], size=n).astype(object)  # repeats
+    scores = np.round(rng.normal(size=n), 1)  # many exact ties
+    scores[:5] = [0.0, -0.0, 0.0, -0.0, 0.0]
+    assert np.array_equal(
+        _rank_within(strategy, scores, symbols), _reference(strategy, scores, symbols)
+    )
+    reps = np.round(rng.normal(size=(4, n)), 1)
+    low, high, p10 = _intervals(strategy, reps, symbols)
+    ref = np.vstack([_reference(strategy, r, symbols) for r in reps])
+    assert np.array_equal(low, np.floor(np.percentile(ref, 5, axis=0)))
+    assert np.array_equal(high, np.ceil(np.percentile(ref, 95, axis=0)))
+    assert np.array_equal(p10, (ref <= 10).mean(axis=0))
+    assert _rank_within(strategy[:0], scores[:0], symbols[:0]).size == 0
+
+
+def test_fold_lookup_is_minus_one_outside_training():
+    folds = {5: 0, 2: 1, 9: 2}
+    assert _fold_lookup(folds, np.array([9, 3, 2, 5, 100, 1])).tolist() == [2, -1, 1, 0, -1, -1]
+    assert _fold_lookup({}, np.array([1, 2])).tolist() == [-1, -1]
