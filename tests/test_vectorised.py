@@ -1,9 +1,10 @@
-"""The vectorised rank helpers give exactly the ranks of the straightforward definitions."""
+"""Vectorised helpers give exactly the results of their straightforward definitions."""
 
 from __future__ import annotations
 
 import numpy as np
 
+from targetrank.model.evaluation import _random_expected, ndcg_at
 from targetrank.model.ranker import _fold_lookup
 from targetrank.pipeline import _intervals, _rank_within
 
@@ -40,3 +41,20 @@ def test_fold_lookup_is_minus_one_outside_training():
     folds = {5: 0, 2: 1, 9: 2}
     assert _fold_lookup(folds, np.array([9, 3, 2, 5, 100, 1])).tolist() == [2, -1, 1, 0, -1, -1]
     assert _fold_lookup({}, np.array([1, 2])).tolist() == [-1, -1]
+
+
+def test_random_expected_is_the_per_permutation_ndcg_bit_for_bit():
+    rng = np.random.default_rng(1)
+    for size, k in [(40, 5), (40, 10), (7, 10), (300, 10), (2, 5)]:
+        labels = rng.integers(0, 8, size).astype(float)
+        labels[0] = 3.0
+        ref_rng, new_rng = np.random.default_rng([size, k]), np.random.default_rng([size, k])
+        reference = np.array(
+            [ndcg_at(labels, ref_rng.permutation(size).astype(float), k) for _ in range(50)]
+        )
+        assert np.array_equal(_random_expected(labels, k, new_rng, 50), reference)
+        assert ref_rng.random() == new_rng.random()  # the same draws were consumed
+    a, b = np.random.default_rng(2), np.random.default_rng(2)
+    assert np.isnan(_random_expected(np.zeros(5), 5, a, 3)).all()
+    [b.permutation(5) for _ in range(3)]
+    assert a.random() == b.random()
