@@ -25,6 +25,8 @@ def test_depmap_columns_match_the_registry_slots():
     declared = {s.name: s.dtype for s in DEPMAP_SPECS}
     produced = dict(DEPMAP_FEATURE_COLUMNS)
     # the offline snapshot fills depmap_common_essential from the released list itself
-    assert produced.pop("depmap_common_essential") == REGISTRY.specs()["depmap_common_essential"].dtype
+    assert (
+        produced.pop("depmap_common_essential") == REGISTRY.specs()["depmap_common_essential"].dtype
+    )
     assert produced == declared
     assert list(DEPMAP_CONTEXTS) == SLOT_CONTEXTS
