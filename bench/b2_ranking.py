@@ -165,6 +165,7 @@ def child(features: str, ranker: dict[str, Any], *, probe: bool = False) -> dict
         "score_plus_explain_cpu_s": cpu["score"] + cpu["assemble"],
         "self_cpu_s": usage.ru_utime + usage.ru_stime,
         "self_maxrss_mb": usage.ru_maxrss / 1024,
+        "self_vm_hwm_mb": _vm_hwm_mb(),
     }
 
 
@@ -232,31 +233,42 @@ def _frames(root: Any, limit: int = 12) -> list[dict[str, Any]]:
     return [{"frame": k, "self_s": v, "share": v / total} for k, v in top]
 
 
+def _vm_hwm_mb() -> float | None:
+    """This process's own peak RSS (VmHWM), not inherited from a parent."""
+    try:
+        with open("/proc/self/status") as status:  # noqa: PTH123
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return None
+
+
 def _spawn_measured(
     features: str, ranker: dict[str, Any], *, probe: bool = False
 ) -> dict[str, Any]:
-    """One fresh process; reaped with ``os.wait4`` for its own peak RSS and CPU time."""
+    """One fresh process, forked by a small launcher: its own peak RSS (``ru_maxrss``)."""
     import tempfile
 
     cmd = [sys.executable, "-m", "bench.b2_ranking", "--child", features, json.dumps(ranker)]
-    cmd += ["--probe"] if probe else []
+    cmd = [sys.executable, "-m", "bench._launch", *cmd, *(["--probe"] if probe else [])]
     path = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p)
     env = {**os.environ, "PYTHONPATH": path}
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         t0 = time.perf_counter()
-        proc = subprocess.Popen(cmd, cwd=ROOT, stdout=out, stderr=err, env=env)
-        _, status, usage = os.wait4(proc.pid, 0)
+        code = subprocess.call(cmd, cwd=ROOT, stdout=out, stderr=err, env=env)
         wall = time.perf_counter() - t0
-        proc.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
         err.seek(0)
         text, errors = out.read().decode(), err.read().decode()
-    if proc.returncode != 0:
+    if code != 0:
         raise RuntimeError(f"B2 child failed for {features}: {errors[-2000:]}")
     result = json.loads(text.strip().splitlines()[-1])
+    usage = json.loads(errors.strip().splitlines()[-1])
     result["process_wall_s"] = wall
-    result["child_maxrss_mb"] = usage.ru_maxrss / 1024
-    result["child_cpu_s"] = usage.ru_utime + usage.ru_stime
+    result["child_maxrss_mb"] = usage["maxrss_mb"]
+    result["child_cpu_s"] = usage["cpu_s"]
     return result
 
 
