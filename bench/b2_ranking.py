@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import polars as pl
 
 from bench.synthetic import feature_subset
 from bench.timing import verdict
@@ -139,7 +140,12 @@ def child(features: str, ranker: dict[str, Any], *, probe: bool = False) -> dict
     boot_end = ranker_ticks[-1] if cfg.n_bootstrap else oof_end
     rows = ranking.table.height
     usage = resource.getrusage(resource.RUSAGE_SELF)
-    extra = _probe(scorer, ranking) if probe else {}
+    extra: dict[str, Any] = {}
+    if probe:
+        try:
+            extra = _probe(scorer, ranking)
+        except Exception as exc:  # the timings above stand without the probe
+            extra = {"probe_error": f"{type(exc).__name__}: {exc}"}
     return extra | {
         "features": features,
         "genes": ranking.table["symbol"].n_unique(),
@@ -183,7 +189,7 @@ def _probe(scorer: Any, ranking: Any) -> dict[str, Any]:
     profiler = Profiler(interval=0.005)
     profiler.start()
     result = scorer.score(rows)
-    pipeline._assemble(rows, result, _inputs_for(scorer, ranking))
+    pipeline._assemble(rows, result, _inputs_for(scorer, rows))
     profiler.stop()
     summary = _frames(profiler.last_session.root_frame())
     X = to_matrix(rows.join(scorer.prior_map_, on="entrez_id", how="left"), scorer.feature_names_)
@@ -204,13 +210,14 @@ def _probe(scorer: Any, ranking: Any) -> dict[str, Any]:
     }
 
 
-def _inputs_for(scorer: Any, ranking: Any) -> Any:
+def _inputs_for(scorer: Any, rows: Any) -> Any:
+    """The RankInputs ``_assemble`` reads (targets, evidence, strategies) for these rows."""
     from targetrank.pipeline import RankInputs
 
     ctx = scorer._context
-    targets = ranking.table.select("query", "symbol", "ensembl_id", "entrez_id").unique(
-        "entrez_id", maintain_order=True
-    )
+    targets = rows.select(
+        pl.col("symbol").alias("query"), "symbol", "ensembl_id", "entrez_id"
+    ).unique("entrez_id", maintain_order=True)
     return RankInputs(
         ctx.features, "", ctx.strategies, ctx.evidence, ctx.labels, targets, ctx.seed_entrez
     )
@@ -222,7 +229,7 @@ def _frames(root: Any, limit: int = 12) -> list[dict[str, Any]]:
 
     def walk(frame: Any, stack: frozenset[str]) -> None:
         name = f"{frame.function} ({frame.file_path_short})"
-        if name not in stack:  # count recursion once
+        if not frame.is_synthetic and name not in stack:  # [self] is in its parent already
             totals[name] = totals.get(name, 0.0) + frame.total_self_time
         for child in frame.children:
             walk(child, stack | {name})
@@ -430,7 +437,8 @@ def run(cfg: B2Config, *, log: Any = print) -> dict[str, Any]:
     probe: dict[str, Any] = {}
     if cfg.probe:
         got = _spawn_measured(folders[genome], cfg.ranker, probe=True)
-        probe = {k: got[k] for k in got if k.startswith(("profile_", "treeshap_"))}
+        probe = {k: got[k] for k in got if k.startswith(("profile_", "treeshap_", "probe_"))}
+    if "treeshap_rows" in probe:
         log(
             f"  TreeSHAP on {probe['treeshap_rows']:,} rows: one thread "
             f"{probe['treeshap_one_thread_s']:.2f} s, row-block threads "

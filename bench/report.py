@@ -109,7 +109,9 @@ def _b2(r: dict[str, Any]) -> list[str]:
                 f"{_fmt(s['endpoint_jitter'])} | {_fmt(s['p_top10_jitter'], 3)} |"
             )
     probe = r.get("probe") or {}
-    if probe:
+    if "probe_error" in probe:
+        out += ["", f"Profile/threads probe failed: {probe['probe_error']}"]
+    if "treeshap_rows" in probe:
         out += [
             "",
             f"TreeSHAP on {probe['treeshap_rows']:,} rows, same process, interleaved: one "
@@ -215,7 +217,7 @@ def _bound(name: str, key: str, r: dict[str, Any], results: dict[str, Any]) -> s
         load = results["machine"]["load_average"][0]
         probe = r.get("probe") or {}
         threads = ""
-        if probe:
+        if "treeshap_threads_ratio" in probe:
             threads = (
                 f" Splitting TreeSHAP rows over threads gave {_fmt(probe['treeshap_threads_ratio'])}"
                 f"× the one-thread time in this run (load average {load} on "
