@@ -123,6 +123,7 @@ def run(cfg: B1Config, *, shared: Path | None, log: Any = print) -> dict[str, An
             for p, k in ((files.gene_effect, "gene_effect"), (files.dependency, "gene_dependency"))
         ]
     )
+    _engine(files, genes, panel=True, cache=False)  # warm-up: lazy imports, not timed
     variants = {
         "bare_parse": lambda: _bare(files),
         "engine": lambda: _engine(files, genes, panel=False, cache=False),

@@ -229,6 +229,9 @@ def _frames(root: Any, limit: int = 12) -> list[dict[str, Any]]:
 
     def walk(frame: Any, stack: frozenset[str]) -> None:
         name = f"{frame.function} ({frame.file_path_short})"
+        if "acquire" in frame.function and any(s.startswith("_predict_rows") for s in stack):
+            # pyinstrument samples the main thread, which waits here for the row-block threads
+            name = "LightGBM predict/TreeSHAP in row-block threads (main thread waiting)"
         if not frame.is_synthetic and name not in stack:  # [self] is in its parent already
             totals[name] = totals.get(name, 0.0) + frame.total_self_time
         for child in frame.children:
@@ -309,6 +312,13 @@ def bootstrap_study(replicates: int, sets: list[int], features: str = "snapshot"
         "replicates_fitted": replicates,
         "rank_wall_s": wall,
         "by_b": {},
+    }
+    low, high, _ = pipeline._intervals(strategy, reps, symbols)
+    out["by_b"][str(replicates)] = {
+        "sets": 1,
+        "median_width": float(np.median(high - low)),
+        "endpoint_jitter": None,
+        "p_top10_jitter": None,
     }
     for b in sets:
         k = replicates // b
@@ -477,6 +487,11 @@ def _print_boot(boot: dict[str, Any], log: Any) -> None:
     study = boot.get("study")
     if study:
         for b, s in study["by_b"].items():
+            if s["endpoint_jitter"] is None:
+                log(
+                    f"  B={b:>3}: median interval width {s['median_width']:.1f} ranks (all replicates)"
+                )
+                continue
             log(
                 f"  B={b:>3}: median interval width {s['median_width']:.1f} ranks, endpoint "
                 f"jitter {s['endpoint_jitter']:.2f} ranks, P(top10) jitter "

@@ -41,7 +41,7 @@ class B3Config:
     """Panel sizes for the API and the bulk size."""
 
     sizes: list[int] = field(default_factory=lambda: [10, 100, 1000])
-    bulk_targets: int = 20000
+    bulk_sizes: list[int] = field(default_factory=lambda: [2000, 20000])
     rounds: int = 1
 
 
@@ -89,11 +89,11 @@ def _bare_bulk(folder: Path) -> int:
     return sum(pl.read_parquet(folder / name).height for name in BULK_DATASETS)
 
 
-def _bulk(cfg: B3Config, log: Any) -> dict[str, Any]:
+def _bulk_size(n_targets: int, rounds: int, log: Any) -> dict[str, Any]:
     from targetrank.sources.opentargets import collect_opentargets
     from targetrank.sources.opentargets_bulk import OpenTargetsBulk
 
-    gen = timed(lambda: opentargets_bulk(cfg.bulk_targets))
+    gen = timed(lambda: opentargets_bulk(n_targets))
     folder, ids = gen.value
     size = sum(p.stat().st_size for p in folder.rglob("*.parquet"))
     series = interleave(
@@ -101,7 +101,7 @@ def _bulk(cfg: B3Config, log: Any) -> dict[str, Any]:
             "bare_read": lambda: _bare_bulk(folder),
             "bulk_collect": lambda: collect_opentargets(ids, source=OpenTargetsBulk(folder)),
         },
-        cfg.rounds,
+        rounds,
     )
     tables = series["bulk_collect"].last
     value = ratio(series, "bulk_collect", "bare_read")
@@ -119,6 +119,26 @@ def _bulk(cfg: B3Config, log: Any) -> dict[str, Any]:
         },
         "ratio_vs_bare_read": value,
     }
+
+
+def _bulk(cfg: B3Config, log: Any) -> dict[str, Any]:
+    from targetrank.sources.opentargets import collect_opentargets
+    from targetrank.sources.opentargets_bulk import OpenTargetsBulk
+
+    folder, ids = opentargets_bulk(min(cfg.bulk_sizes))
+    collect_opentargets(ids[:50], source=OpenTargetsBulk(folder))  # warm-up: lazy imports
+    sizes = [_bulk_size(n, cfg.rounds, log) for n in cfg.bulk_sizes]
+    out = dict(sizes[-1])
+    out["sizes"] = sizes
+    if len(sizes) >= 2:
+        a, b = sizes[-2], sizes[-1]
+        ta, tb = a["figures"]["bulk_collect"]["wall_s"], b["figures"]["bulk_collect"]["wall_s"]
+        out["growth_slope"] = math.log(tb / ta) / math.log(b["targets"] / a["targets"])
+        log(
+            f"  bulk growth {a['targets']:,} -> {b['targets']:,} targets: log-log slope "
+            f"{out['growth_slope']:.2f} (1 = linear)"
+        )
+    return out
 
 
 def run(cfg: B3Config, *, shared: Path | None, log: Any = print) -> dict[str, Any]:
@@ -160,6 +180,15 @@ def run(cfg: B3Config, *, shared: Path | None, log: Any = print) -> dict[str, An
         "verdict": "context (no target)",
         "what": f"bulk tables for {out['bulk']['targets']:,} targets / bare parquet read",
     }
+    if "growth_slope" in out["bulk"]:
+        slope = out["bulk"]["growth_slope"]
+        out["ratios"]["bulk_growth"] = {
+            "value": slope,
+            "target": 1.15,
+            "at_most": True,
+            "verdict": verdict(slope, 1.15),
+            "what": "log-log slope of bulk collect time between the two bulk sizes (1 = linear)",
+        }
     for key, r in out["ratios"].items():
         target = "-" if r["target"] is None else f"<= {r['target']}"
         log(f"  {key:<22} {r['value']:7.2f}   target {target:<8} {r['verdict']}")

@@ -67,7 +67,8 @@ def run(cfg: B4Config, *, log: Any = print) -> dict[str, Any]:
     prior = ev.prior.get("model", {})
     log(
         f"  level-1 prior: ROC-AUC {prior.get('roc_auc', float('nan')):.3f} "
-        f"{prior.get('roc_auc_ci95')}, AP {prior.get('average_precision', float('nan')):.3f}"
+        f"{[round(x, 3) for x in prior.get('roc_auc_ci95') or []]}, "
+        f"AP {prior.get('average_precision', float('nan')):.3f}"
     )
     return {
         "name": "B4 ranking quality",

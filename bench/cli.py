@@ -39,14 +39,14 @@ def configs(mode: str) -> dict[str, Any]:
                 study_sets=[2],
                 study_features=sub,
             ),
-            "B3": b3_opentargets.B3Config(sizes=[10], bulk_targets=200),
+            "B3": b3_opentargets.B3Config(sizes=[10], bulk_sizes=[100, 200]),
             "B4": b4_quality.B4Config(n_bootstrap=20, ranker=SMALL_RANKER, features=sub),
         }
     if mode == "quick":
         return {
             "B1": b1_depmap.B1Config(rounds=1),
             "B2": b2_ranking.B2Config(study_replicates=20, study_sets=[5, 10]),
-            "B3": b3_opentargets.B3Config(bulk_targets=2000),
+            "B3": b3_opentargets.B3Config(bulk_sizes=[2000, 20000]),
             "B4": b4_quality.B4Config(n_bootstrap=200),
         }
     return {
@@ -58,7 +58,7 @@ def configs(mode: str) -> dict[str, Any]:
             study_sets=[5, 10, 20],
             probe=True,
         ),
-        "B3": b3_opentargets.B3Config(bulk_targets=20000, rounds=3),
+        "B3": b3_opentargets.B3Config(bulk_sizes=[2000, 20000], rounds=3),
         "B4": b4_quality.B4Config(n_bootstrap=500),
     }
 

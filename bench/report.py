@@ -107,6 +107,8 @@ def _b2(r: dict[str, Any]) -> list[str]:
             out.append(
                 f"| {key} | {s['sets']} | {_fmt(s['median_width'], 1)} | "
                 f"{_fmt(s['endpoint_jitter'])} | {_fmt(s['p_top10_jitter'], 3)} |"
+                if s["endpoint_jitter"] is not None
+                else f"| {key} (all) | 1 | {_fmt(s['median_width'], 1)} | - | - |"
             )
     probe = r.get("probe") or {}
     if "probe_error" in probe:
@@ -152,16 +154,21 @@ def _b3(r: dict[str, Any]) -> list[str]:
                 f"{_fmt(c['bytes_received'] / e['targets'] / 1e3)} | {_fmt(c['wall_s'])} | "
                 f"{k['posts']} | {_fmt(k['wall_s'])} |"
             )
-    b = r["bulk"]
     out += [
         "",
-        f"Bulk parquet (SYNTHETIC, 26.06 layout): {b['targets']:,} targets, "
-        f"{_fmt(b['parquet_mb'], 1)} MB; `collect_opentargets` "
-        f"{_fmt(b['figures']['bulk_collect']['wall_s'])} s vs a bare read of the same datasets "
-        f"{_fmt(b['figures']['bare_read']['wall_s'])} s.",
+        "Bulk parquet (SYNTHETIC, 26.06 layout): `collect_opentargets` for every target vs a bare"
+        " `polars.read_parquet` of the same datasets.",
         "",
-        *_ratio_rows(r["ratios"]),
+        "| targets | parquet MB | collect s | bare read s | ratio |",
+        "|---|---|---|---|---|",
     ]
+    for b in r["bulk"].get("sizes", [r["bulk"]]):
+        f = b["figures"]
+        out.append(
+            f"| {b['targets']:,} | {_fmt(b['parquet_mb'], 1)} | {_fmt(f['bulk_collect']['wall_s'])}"
+            f" | {_fmt(f['bare_read']['wall_s'])} | {_fmt(b['ratio_vs_bare_read'])} |"
+        )
+    out += ["", *_ratio_rows(r["ratios"])]
     return out
 
 
@@ -181,7 +188,8 @@ def _b4(r: dict[str, Any]) -> list[str]:
     prior = r["prior"].get("model", {})
     out += [
         "",
-        f"Level-1 prior: ROC-AUC {_fmt(prior.get('roc_auc'), 3)} {prior.get('roc_auc_ci95')}, "
+        f"Level-1 prior: ROC-AUC {_fmt(prior.get('roc_auc'), 3)} "
+        f"[{', '.join(_fmt(x, 3) for x in prior.get('roc_auc_ci95') or [])}], "
         f"average precision {_fmt(prior.get('average_precision'), 3)}.",
         "",
         *_ratio_rows(r["ratios"]),
@@ -203,43 +211,51 @@ def _misses(results: dict[str, Any]) -> list[str]:
 
 
 def _bound(name: str, key: str, r: dict[str, Any], results: dict[str, Any]) -> str:
+    load = results["machine"]["load_average"][0]
+    cores = results["machine"]["cores"]
     if name == "B2" and key == "score_explain_s":
         g = list(r["sizes"].values())[-1]
         total = g["score_plus_explain_s"]
         parts = {
             "TreeSHAP (LightGBM pred_contrib)": g["score_explain_s"],
             "predictions (full model + replicates)": g["score_predict_s"],
-            "driver texts": g["assemble_drivers_s"],
+            "driver texts (Python string formatting)": g["assemble_drivers_s"],
             "rank intervals": g["assemble_intervals_s"],
         }
         rest = total - sum(parts.values())
         shares = "; ".join(f"{k} {_fmt(v)} s ({100 * v / total:.0f} %)" for k, v in parts.items())
-        load = results["machine"]["load_average"][0]
         probe = r.get("probe") or {}
         threads = ""
         if "treeshap_threads_ratio" in probe:
             threads = (
-                f" Splitting TreeSHAP rows over threads gave {_fmt(probe['treeshap_threads_ratio'])}"
-                f"× the one-thread time in this run (load average {load} on "
-                f"{results['machine']['cores']} cores: a second core was "
-                f"{'mostly busy' if probe['treeshap_threads_ratio'] > 0.8 else 'partly free'})."
+                f" TreeSHAP alone on {probe['treeshap_rows']:,} rows: "
+                f"{_fmt(probe['treeshap_one_thread_s'])} s on one thread, "
+                f"{_fmt(probe['treeshap_row_threads_s'])} s in row-block threads "
+                f"(ratio {_fmt(probe['treeshap_threads_ratio'])}; load average {load} on {cores}"
+                " cores, so the second core was only partly free)."
             )
         return (
-            f"Breakdown at genome size: {shares}; other {_fmt(rest)} s. LightGBM's C++ "
-            f"prediction and TreeSHAP alone take "
-            f"{_fmt(g['score_explain_s'] + g['score_predict_s'])} s of one core, so on one "
-            f"free core the target is out of reach without computing fewer contributions." + threads
+            f"Breakdown at genome size (wall): {shares}; other {_fmt(rest)} s; CPU "
+            f"{_fmt(g['score_plus_explain_cpu_s'])} s. Bound: LightGBM's C++ TreeSHAP and "
+            f"prediction ({_fmt(g['score_explain_s'] + g['score_predict_s'])} s), then the "
+            "per-row driver texts." + threads
         )
     if name == "B2" and key.startswith("growth"):
-        return (
-            "Between the two largest sizes, fixed costs (level-2 fits on the same ~1,400 "
-            "training rows) shrink in share, so a slope above 1 comes from the per-row parts: "
-            "see the table (TreeSHAP and driver texts grow with rows)."
-        )
+        return "See the phase table: the per-row parts (TreeSHAP, driver texts) set the slope."
     if name == "B2" and key == "peak_rss_gb":
-        return "See the peak RSS column; the dense contribution matrix (rows × features) dominates."
+        return "See the peak RSS column (dense contributions: rows × features float64)."
     if name == "B1":
-        return "See the B1 variant table (wall vs CPU shows time lost to other load)."
+        f = r["figures"]
+        cpu_ratio = f["engine"]["cpu_s"] / f["bare_parse"]["cpu_s"]
+        return (
+            f"CPU time engine / bare parse {_fmt(cpu_ratio)}; the bare parse used "
+            f"{_fmt(f['bare_parse']['cpu_s'] / f['bare_parse']['wall_s'])} cores on average "
+            f"(load average {load} on {cores} cores). The engine's work beyond the parse is the "
+            "per-gene statistics (numpy, blocks in threads) and the parquet read when cached; "
+            "pandas parses on one core, so the pandas ratio falls when the second core is busy."
+        )
+    if name == "B3":
+        return "See the bulk table (collect vs bare read per size)."
     return ""
 
 
