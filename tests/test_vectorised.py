@@ -6,7 +6,7 @@ import numpy as np
 
 from targetrank.model.evaluation import _random_expected, ndcg_at
 from targetrank.model.ranker import _fold_lookup
-from targetrank.pipeline import _intervals, _rank_within
+from targetrank.pipeline import _drivers_text, _drivers_text_sorted, _intervals, _rank_within
 
 
 def _reference(strategy, scores, symbols):
@@ -58,3 +58,20 @@ def test_random_expected_is_the_per_permutation_ndcg_bit_for_bit():
     assert np.isnan(_random_expected(np.zeros(5), 5, a, 3)).all()
     [b.permutation(5) for _ in range(3)]
     assert a.random() == b.random()
+
+
+def test_driver_texts_match_the_stable_sort_definition():
+    rng = np.random.default_rng(3)
+    c = rng.normal(size=(2000, 41))
+    c[rng.random(c.shape) < 0.5] = 0.0
+    c[:300] = np.round(c[:300], 1)  # ties among the largest and smallest
+    c[300:320, :-1] = 0.0
+    c[320:340, :-1] = -0.0
+    c[340:360, 7] = 2.0
+    labels = [f"f{i}" for i in range(40)]
+    assert _drivers_text(c, [], labels) == _drivers_text_sorted(c, labels)
+    for width in (1, 2, 3):
+        small = rng.normal(size=(6, width))
+        assert _drivers_text(small, [], labels) == _drivers_text_sorted(small, labels)
+    c[5, 3] = np.nan
+    assert _drivers_text(c, [], labels) == _drivers_text_sorted(c, labels)
