@@ -101,22 +101,25 @@ def _synthetic_models(ids: list[str], seed: int) -> pl.DataFrame:
     """A SYNTHETIC Model.csv (24Q4 column names) with every bone-metastasis context present."""
     rng = np.random.default_rng([seed, 3])
     kinds = [
-        ("Breast", "Invasive Breast Carcinoma", "IDC", "pleural_effusion"),
-        ("Prostate", "Prostate Adenocarcinoma", "PRAD", "bone"),
-        ("Lung", "Lung Adenocarcinoma", "LUAD", "lung"),
-        ("Lymphoid", "Plasma Cell Myeloma", "PCM", "bone_marrow"),
-        ("Skin", "Cutaneous Melanoma", "SKCM", "skin"),
-        ("Bowel", "Colon Adenocarcinoma", "COAD", "colon"),
+        ("Breast", "Invasive Breast Carcinoma", "Breast Ductal", "IDC", "pleural_effusion"),
+        ("Prostate", "Prostate Adenocarcinoma", "Prostate Adeno", "PRAD", "bone"),
+        ("Lung", "Non-Small Cell Lung Cancer", "Lung Adenocarcinoma", "LUAD", "lung"),
+        ("Lymphoid", "Mature B-Cell Neoplasms", "Plasma Cell Myeloma", "PCM", "bone_marrow"),
+        ("Skin", "Melanoma", "Cutaneous Melanoma", "SKCM", "skin"),
+        ("Bowel", "Colorectal Adenocarcinoma", "Colon Adenocarcinoma", "COAD", "colon"),
     ]
     pick = rng.integers(len(kinds), size=len(ids))
+    site = ["bone" if rng.random() < 0.05 else kinds[k][4] for k in pick]
     return pl.DataFrame(
         {
             "ModelID": ids,
             "CellLineName": [f"SYNTHETIC-{i:04d}" for i in range(len(ids))],
             "OncotreeLineage": [kinds[k][0] for k in pick],
-            "OncotreeSubtype": [kinds[k][1] for k in pick],
-            "OncotreeCode": [kinds[k][2] for k in pick],
-            "SampleCollectionSite": ["bone" if rng.random() < 0.05 else kinds[k][3] for k in pick],
+            "OncotreePrimaryDisease": [kinds[k][1] for k in pick],
+            "OncotreeSubtype": [kinds[k][2] for k in pick],
+            "OncotreeCode": [kinds[k][3] for k in pick],
+            "PrimaryOrMetastasis": ["Metastatic" if s == "bone" else "Primary" for s in site],
+            "SampleCollectionSite": site,
         }
     )
 
