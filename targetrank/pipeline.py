@@ -379,12 +379,16 @@ def _drivers_text(
     if c.shape[1] == 0 or np.isnan(c).any():  # argmax would pick NaN: keep the sort
         return _drivers_text_sorted(contributions, labels, n)
     top, bottom = _extremes(c, n, largest=True), _extremes(c, n, largest=False)
-    top_v = np.take_along_axis(c, top, axis=1).tolist()
-    bottom_v = np.take_along_axis(c, bottom, axis=1).tolist()
+    # flat lists: nested ones are 100k+ GC-tracked containers that trigger full collections
+    k = top.shape[1]
+    top_j, bottom_j = top.ravel().tolist(), bottom.ravel().tolist()
+    top_v = np.take_along_axis(c, top, axis=1).ravel().tolist()
+    bottom_v = np.take_along_axis(c, bottom, axis=1).ravel().tolist()
     out = []
-    for pos, pos_v, neg, neg_v in zip(top.tolist(), top_v, bottom.tolist(), bottom_v, strict=True):
-        parts = [f"+ {labels[j]} ({v:+.2f})" for j, v in zip(pos, pos_v, strict=True) if v > 0]
-        parts += [f"- {labels[j]} ({v:+.2f})" for j, v in zip(neg, neg_v, strict=True) if v < 0]
+    for start in range(0, len(top_j), k):
+        span = range(start, start + k)
+        parts = [f"+ {labels[top_j[i]]} ({top_v[i]:+.2f})" for i in span if top_v[i] > 0]
+        parts += [f"- {labels[bottom_j[i]]} ({bottom_v[i]:+.2f})" for i in span if bottom_v[i] < 0]
         out.append("; ".join(parts))
     return out
 
