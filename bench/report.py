@@ -110,6 +110,25 @@ def _b2(r: dict[str, Any]) -> list[str]:
                 if s["endpoint_jitter"] is not None
                 else f"| {key} (all) | 1 | {_fmt(s['median_width'], 1)} | - | - |"
             )
+    if study and "marginal_total_per_replicate_s" in b:
+        by = study["by_b"]
+        g = list(r["sizes"].values())[-1]
+        if "10" in by and "20" in by:
+            extra = 10 * b["marginal_total_per_replicate_s"]
+            out += [
+                "",
+                f"Trade-off: B=10 → 20 adds about {_fmt(extra, 1)} s "
+                f"({100 * extra / g['rank_total_s']:.0f} %) to a genome-wide rank() (10 more "
+                f"replicates at {_fmt(b['marginal_total_per_replicate_s'])} s), and "
+                f"{_fmt(10 * b['fit_per_replicate_s'], 1)} s of fitting to any ranking; the "
+                f"endpoint jitter falls from {_fmt(by['10']['endpoint_jitter'])} to "
+                f"{_fmt(by['20']['endpoint_jitter'])} ranks, P(top 10) jitter from "
+                f"{_fmt(by['10']['p_top10_jitter'], 3)} to {_fmt(by['20']['p_top10_jitter'], 3)},"
+                f" and the median width moves from {_fmt(by['10']['median_width'], 1)} towards "
+                f"the {study['replicates_fitted']}-replicate "
+                f"{_fmt(by[str(study['replicates_fitted'])]['median_width'], 1)} (small B "
+                "understates a 5–95 % interval).",
+            ]
     probe = r.get("probe") or {}
     if "probe_error" in probe:
         out += ["", f"Profile/threads probe failed: {probe['probe_error']}"]
