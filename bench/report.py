@@ -226,7 +226,22 @@ def _misses(results: dict[str, Any]) -> list[str]:
             out.append(f"- **{name} `{key}`**: {_fmt(ratio['value'])} against "
                        f"{'≤' if ratio['at_most'] else '≥'} {_fmt(ratio['target'])}, "
                        f"{ratio['verdict']}. {_bound(name, key, r, results)}")  # fmt: skip
-    return out or ["Every target with a number was met in this run."]
+    if out:
+        return out
+    out = ["Every target with a number was met in this run. The tight ones (within 15 %):", ""]
+    for name, r in results["benchmarks"].items():
+        for key, ratio in r.get("ratios", {}).items():
+            target, value = ratio["target"], ratio["value"]
+            if not target or not value or key.startswith("posts_"):  # counts: exact by design
+                continue
+            use = value / target if ratio["at_most"] else target / value
+            if use >= 0.85:
+                out.append(
+                    f"- **{name} `{key}`**: {_fmt(value)} against "
+                    f"{'≤' if ratio['at_most'] else '≥'} {_fmt(target)} ({100 * use:.0f} % of "
+                    f"the allowance). {_bound(name, key, r, results)}"
+                )
+    return out
 
 
 def _bound(name: str, key: str, r: dict[str, Any], results: dict[str, Any]) -> str:
@@ -266,13 +281,18 @@ def _bound(name: str, key: str, r: dict[str, Any], results: dict[str, Any]) -> s
     if name == "B1":
         f = r["figures"]
         cpu_ratio = f["engine"]["cpu_s"] / f["bare_parse"]["cpu_s"]
+        extra = f["engine"]["wall_s"] - f["bare_parse"]["wall_s"]
+        extra_cpu = f["engine"]["cpu_s"] - f["bare_parse"]["cpu_s"]
         return (
+            f"Engine minus bare parse: {_fmt(extra)} s wall, {_fmt(extra_cpu)} s CPU; "
             f"CPU time engine / bare parse {_fmt(cpu_ratio)}; the bare parse used "
             f"{_fmt(f['bare_parse']['cpu_s'] / f['bare_parse']['wall_s'])} cores on average "
             f"(load average {load} on {cores} cores). The engine's work beyond the parse is the "
             "per-gene statistics (numpy, blocks in threads) and the parquet read when cached; "
             "pandas parses on one core, so the pandas ratio falls when the second core is busy."
         )
+    if name == "B3" and key.startswith("posts_"):
+        return "Requests are counted by the fake: meta, disease resolution, one per batch of 40."
     if name == "B3":
         return "See the bulk table (collect vs bare read per size)."
     return ""
