@@ -59,10 +59,24 @@ def _bootstrap(
 
 
 def _random_expected(labels: np.ndarray, k: int, rng: np.random.Generator, n: int) -> np.ndarray:
-    values = np.empty(n)
-    for i in range(n):
-        values[i] = ndcg_at(labels, rng.permutation(labels.size).astype(float), k)
-    return values
+    """NDCG@k of ``n`` random orderings, all at once.
+
+    Same draws and the same floating-point sums as ``ndcg_at`` on each permutation (a
+    permutation has no ties, so its DCG is the sequential sum of gain x discount over the top
+    k), without a Python call per permutation: 1,000 permutations x 20 cells made
+    ``evaluate()`` spend 80 % of its time here.
+    """
+    perms = np.array([rng.permutation(labels.size) for _ in range(n)], dtype=float)
+    if labels.size < 2 or labels.max() <= 0:  # after the draws: the stream is consumed as before
+        return np.full(n, np.nan)
+    order = np.argsort(-perms, axis=1, kind="stable")
+    top = min(k, labels.size)
+    gains = labels[order[:, :top]]
+    discounts = 1.0 / np.log2(np.arange(2, labels.size + 2))
+    dcg = np.zeros(n)
+    for r in range(top):
+        dcg = dcg + gains[:, r] * discounts[r]
+    return dcg / _dcg(labels, labels.astype(float), k)
 
 
 def evaluation_rows(

@@ -50,6 +50,19 @@ class RankerConfig:
     features: list[str] | None = None  # restrict level-2 gene features (leaky ones refused)
 
 
+def _fold_lookup(fold_of: dict[int, int], target: np.ndarray) -> np.ndarray:
+    """Fold of each row's target, -1 for targets outside the training set (vectorised)."""
+    target = np.asarray(target, dtype=np.int64)
+    if not fold_of:
+        return np.full(len(target), -1, dtype=np.int64)
+    keys = np.fromiter(fold_of.keys(), dtype=np.int64, count=len(fold_of))
+    values = np.fromiter(fold_of.values(), dtype=np.int64, count=len(fold_of))
+    order = np.argsort(keys)
+    keys, values = keys[order], values[order]
+    pos = np.minimum(np.searchsorted(keys, target), len(keys) - 1)
+    return np.where(keys[pos] == target, values[pos], -1)
+
+
 class LightGBMScorer:
     """Level 1 prior + level 2 lambdarank, scored out-of-fold (see the module docstring)."""
 
@@ -191,17 +204,19 @@ class LightGBMScorer:
         X = to_matrix(rows, self.feature_names_)
         target = rows["entrez_id"].to_numpy()
         n = len(target)
-        trained = set(self.training_.targets.tolist())
-        in_train = np.array([t in trained for t in target])
+        in_train = np.isin(target, self.training_.targets)
 
         scores = np.zeros(n)
         contrib = np.zeros((n, len(self.feature_names_) + 1))
         outside = ~in_train
-        if outside.any():
-            scores[outside] = self.full_model_.predict(X[outside])
-            contrib[outside] = self.full_model_.explain(X[outside])
+        # the rows outside the training set (all but ~100 genome-wide) are copied out once,
+        # not once per bootstrap replicate
+        X_outside = X[outside] if outside.any() else None
+        if X_outside is not None:
+            scores[outside] = self.full_model_.predict(X_outside)
+            contrib[outside] = self.full_model_.explain(X_outside)
         for fold_of, models in zip(self.fold_of_, self.oof_models_, strict=True):
-            folds = np.array([fold_of.get(int(t), -1) for t in target])
+            folds = _fold_lookup(fold_of, target)
             for k, model in enumerate(models):
                 sel = in_train & (folds == k)
                 if sel.any():
@@ -210,9 +225,9 @@ class LightGBMScorer:
 
         replicates = np.zeros((len(self.boot_), n))
         for b, (fold_of, models, full) in enumerate(self.boot_):
-            if outside.any():
-                replicates[b, outside] = full.predict(X[outside])
-            folds = np.array([fold_of.get(int(t), -1) for t in target])
+            if X_outside is not None:
+                replicates[b, outside] = full.predict(X_outside)
+            folds = _fold_lookup(fold_of, target)
             for k, model in enumerate(models):
                 sel = in_train & (folds == k)
                 if sel.any():

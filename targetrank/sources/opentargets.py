@@ -208,6 +208,7 @@ def normalise_ids(ids: Sequence[str]) -> tuple[list[str], list[SourceWarning]]:
     ``targets(ensemblIds:)`` silently drops a versioned id such as ``ENSG00000181847.11``.
     """
     out: list[str] = []
+    seen: set[str] = set()  # not `in out`: quadratic, 1.5 s for 20,000 bulk ids
     warnings: list[SourceWarning] = []
     for raw in ids:
         text = str(raw).strip().upper()
@@ -225,7 +226,8 @@ def normalise_ids(ids: Sequence[str]) -> tuple[list[str], list[SourceWarning]]:
             warnings.append(
                 SourceWarning("version_suffix", raw, f"version suffix removed: queried {stable}")
             )
-        if stable not in out:
+        if stable not in seen:
+            seen.add(stable)
             out.append(stable)
     return out, warnings
 
