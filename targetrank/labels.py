@@ -61,7 +61,7 @@ def build_precedence_labels(
 
     labels = (
         genes.select("entrez_id", "symbol", "ensembl_id")
-        .join(approved_drugs, on="entrez_id", how="left")
+        .join(approved_drugs, on="entrez_id", how="left", maintain_order="left")
         .with_columns(
             pl.col("approved_drugs_2016").is_not_null().alias("approved_drug_target"),
             pl.col("entrez_id").is_in(tier1_ids["entrez_id"].implode()).alias("druggable_tier1"),

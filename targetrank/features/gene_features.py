@@ -66,7 +66,7 @@ def go_membership(genes: pl.DataFrame, tables: Tables) -> pl.DataFrame:
     cols = [c for c, _, _ in GO_COLUMNS.values()]
     # genes annotated to some selected term: missing membership is False; others stay null
     return (
-        annotated.join(wide, on="entrez_id", how="left")
+        annotated.join(wide, on="entrez_id", how="left", maintain_order="left")
         .with_columns(pl.col(c).fill_null(False) for c in cols)
         .select("entrez_id", *cols)
     )
@@ -205,9 +205,9 @@ def combined_localisation(genes: pl.DataFrame, tables: Tables) -> pl.DataFrame:
     )
     df = (
         genes.select("entrez_id")
-        .join(go, on="entrez_id", how="left")
-        .join(surf, on="entrez_id", how="left")
-        .join(hpa, on="entrez_id", how="left")
+        .join(go, on="entrez_id", how="left", maintain_order="left")
+        .join(surf, on="entrez_id", how="left", maintain_order="left")
+        .join(hpa, on="entrez_id", how="left", maintain_order="left")
     )
     sm_families = [
         "go_protein_kinase",

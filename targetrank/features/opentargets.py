@@ -105,7 +105,7 @@ def opentargets_features(tables: OpenTargetsTables) -> pl.DataFrame:
     ]
     out = base.select("ensembl_id")
     for part in parts:
-        out = out.join(part, on="ensembl_id", how="left")
+        out = out.join(part, on="ensembl_id", how="left", maintain_order="left")
     return out.select(
         "ensembl_id",
         *[
@@ -136,7 +136,9 @@ def _tractability(tract: pl.DataFrame) -> pl.DataFrame:
 
 def _count(ids: pl.DataFrame, rows: pl.DataFrame, name: str) -> pl.DataFrame:
     counts = rows.group_by("ensembl_id").agg(pl.len().cast(pl.Int64).alias(name))
-    return ids.join(counts, on="ensembl_id", how="left").with_columns(pl.col(name).fill_null(0))
+    return ids.join(counts, on="ensembl_id", how="left", maintain_order="left").with_columns(
+        pl.col(name).fill_null(0)
+    )
 
 
 def _prioritisation(prio: pl.DataFrame) -> pl.DataFrame:
@@ -152,7 +154,7 @@ def _clinical(ids: pl.DataFrame, candidates: pl.DataFrame) -> pl.DataFrame:
         pl.col("stage_rank").max().cast(pl.Int64).alias("ot_max_clinical_stage"),
         pl.col("drug_id").n_unique().cast(pl.Int64).alias("ot_n_clinical_drugs"),
     )
-    return ids.join(agg, on="ensembl_id", how="left").with_columns(
+    return ids.join(agg, on="ensembl_id", how="left", maintain_order="left").with_columns(
         pl.col("ot_n_clinical_drugs").fill_null(0)
     )
 

@@ -236,7 +236,7 @@ def build_feature_table(
                 fix="aggregate to one row per entrez_id in the feature function",
             )
         frame = frame.with_columns(pl.col(s.name).cast(s.dtype, strict=True) for s in group.specs)
-        out = out.join(frame, on="entrez_id", how="left", coalesce=True)
+        out = out.join(frame, on="entrez_id", how="left", maintain_order="left", coalesce=True)
         for spec in group.specs:
             info[spec.name] = {
                 "group": group.key,

@@ -97,11 +97,13 @@ def evaluation_rows(
             "entrez_id", pl.col("grade").alias("label"), "stage"
         )
         uni = pl.DataFrame({"entrez_id": universe}, schema={"entrez_id": pl.Int64}).join(
-            ev, on="entrez_id", how="left"
+            ev, on="entrez_id", how="left", maintain_order="left"
         )
         bg = training.filter((pl.col("strategy") == sid) & (pl.col("role") == "background"))
         bg = bg.select("entrez_id", "label").with_columns(pl.lit(None, pl.String).alias("stage"))
-        rows = pl.concat([uni, bg.select(uni.columns)]).unique("entrez_id", keep="first")
+        rows = pl.concat([uni, bg.select(uni.columns)]).unique(
+            "entrez_id", keep="first", maintain_order=True
+        )
         frames.append(
             rows.with_columns(
                 pl.lit(sid).alias("strategy"),

@@ -78,7 +78,7 @@ def fit_prior(
             fix="use a feature table with localisation, expression or safety columns",
         )
     data = features.select("entrez_id", *selection.used).join(
-        labels.select("entrez_id", "precedence"), on="entrez_id", how="left"
+        labels.select("entrez_id", "precedence"), on="entrez_id", how="left", maintain_order="left"
     )
     y = data["precedence"].fill_null(False).cast(pl.Int64).to_numpy()
     X = to_matrix(data, selection.used)

@@ -41,7 +41,7 @@ class RankerConfig:
 
     n_folds: int = 5
     n_repeats: int = 3
-    n_bootstrap: int = 10
+    n_bootstrap: int = 20
     n_background: int = 200
     prior_folds: int = 5
     cross_negatives: bool = True
@@ -191,7 +191,9 @@ class LightGBMScorer:
     def rows_for(self, context: ScoringContext, keys: pl.DataFrame) -> pl.DataFrame:
         """Model-ready rows (features, sc_*, prior, indicators) for (strategy, entrez_id) keys."""
         ids = keys["entrez_id"].unique().to_list()
-        rows = context.rows(ids).join(self.prior_map_, on="entrez_id", how="left")
+        rows = context.rows(ids).join(
+            self.prior_map_, on="entrez_id", how="left", maintain_order="left"
+        )
         return keys.join(rows, on=["strategy", "entrez_id"], how="left", maintain_order="left")
 
     # ------------------------------------------------------------------------------ scoring

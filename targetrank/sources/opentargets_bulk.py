@@ -271,7 +271,7 @@ class OpenTargetsBulk:
                 pl.col("diseaseId").alias("disease_id"),
                 pl.col("score").cast(pl.Float64),
             )
-            .join(names, on="disease_id", how="left")
+            .join(names, on="disease_id", how="left", maintain_order="left")
             .collect()
         )
         datatypes = (
@@ -362,8 +362,8 @@ class OpenTargetsBulk:
                 hq.alias("n_chemical_probes_hq"),
                 pl.col("tep").is_not_null().alias("has_tep"),
             )
-            .join(essential, on="ensembl_id", how="left")
-            .join(mouse, on="ensembl_id", how="left")
+            .join(essential, on="ensembl_id", how="left", maintain_order="left")
+            .join(mouse, on="ensembl_id", how="left", maintain_order="left")
             .with_columns(
                 pl.col("n_mouse_phenotypes").fill_null(0).cast(pl.Int64),
                 pl.col("n_pathways", "n_chemical_probes", "n_chemical_probes_hq").cast(pl.Int64),
@@ -382,7 +382,7 @@ class OpenTargetsBulk:
                 self.scan("clinical_target")
                 .filter(pl.col("targetId").is_in(ids))
                 .select("targetId", "drugId", "maxClinicalStage")
-                .join(drugs, on="drugId", how="left")
+                .join(drugs, on="drugId", how="left", maintain_order="left")
                 .collect()
             )
             for r in found.iter_rows(named=True):
@@ -405,7 +405,7 @@ class OpenTargetsBulk:
                 self.scan("known_drug")
                 .filter(pl.col("targetId").is_in(ids))
                 .select("targetId", "drugId", "prefName", "drugType", "phase", "diseaseId")
-                .join(diseases, on="diseaseId", how="left")
+                .join(diseases, on="diseaseId", how="left", maintain_order="left")
                 .collect()
             )
             for r in found.iter_rows(named=True):
