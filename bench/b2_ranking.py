@@ -185,7 +185,7 @@ def _probe(scorer: Any, ranking: Any) -> dict[str, Any]:
     from targetrank.model.matrix import to_matrix
 
     keys = ranking.rows.select("strategy", "entrez_id")
-    rows = scorer._attach(scorer._context, keys)
+    rows = scorer.rows_for(scorer._context, keys)
     profiler = Profiler(interval=0.005)
     profiler.start()
     result = scorer.score(rows)
@@ -302,7 +302,7 @@ def bootstrap_study(replicates: int, sets: list[int], features: str = "snapshot"
     ranking = targetrank.rank(scorer=scorer, seed=0, evaluate_model=False, features=features)
     wall = time.perf_counter() - t0
     rows = ranking.rows
-    result = scorer.score(scorer._attach(scorer._context, rows.select("strategy", "entrez_id")))
+    result = scorer.score(scorer.rows_for(scorer._context, rows.select("strategy", "entrez_id")))
     reps = result.replicates
     strategy = rows["strategy"].to_numpy()
     symbols = rows["symbol"].to_numpy()
@@ -480,7 +480,7 @@ def _print_boot(boot: dict[str, Any], log: Any) -> None:
         )
     if "marginal_total_per_replicate_s" in boot:
         log(
-            f"  bootstrap marginal cost (B=10 vs B=0, genome): "
+            f"  bootstrap marginal cost (B={boot['n_bootstrap_default']} vs B=0, genome): "
             f"{boot['marginal_total_per_replicate_s']:.2f} s per replicate in rank(), "
             f"{boot['marginal_score_explain_per_replicate_s']:.3f} s of it in score+explain"
         )

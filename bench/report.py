@@ -85,7 +85,7 @@ def _b2(r: dict[str, Any]) -> list[str]:
         )
     if "marginal_total_per_replicate_s" in b:
         out.append(
-            f"- side by side, B=10 vs B=0 (genome, same run): rank() "
+            f"- side by side, B={b['n_bootstrap_default']} vs B=0 (genome, same run): rank() "
             f"{_fmt(b['rank_total_without_bootstrap_s'])} s without the ensemble; "
             f"{_fmt(b['marginal_total_per_replicate_s'])} s per replicate in all, "
             f"{_fmt(b['marginal_score_explain_per_replicate_s'], 3)} s of it in score+explain; "
