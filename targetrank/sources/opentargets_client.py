@@ -323,6 +323,22 @@ class GraphQLResult:
     from_cache: bool
 
 
+def _open_cache(factory: Any, path: Path, attempts: int = 20) -> Any:
+    """Open the SQLite response cache, waiting out another process that is creating it.
+
+    Switching a new database to WAL needs an exclusive lock that SQLite's busy timeout does not
+    cover, so two ``fetch`` processes starting together can see "database is locked" once.
+    """
+    for attempt in range(attempts):
+        try:
+            return factory(path, wal=True, busy_timeout=30_000)
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or attempt == attempts - 1:
+                raise
+            time.sleep(0.05 * (attempt + 1))
+    raise AssertionError("unreachable")
+
+
 class OpenTargetsClient:
     """One HTTP session to the Open Targets GraphQL endpoint: retries, rate limit and cache.
 
@@ -386,7 +402,7 @@ class OpenTargetsClient:
             self.cache_path = folder / "responses.sqlite"
             try:
                 folder.mkdir(parents=True, exist_ok=True)
-                backend = requests_cache.SQLiteCache(self.cache_path, wal=True, busy_timeout=30_000)
+                backend = _open_cache(requests_cache.SQLiteCache, self.cache_path)
             except (OSError, sqlite3.Error) as exc:
                 raise OutputError(
                     "Cannot create the Open Targets response cache",
