@@ -61,6 +61,18 @@ class RankInputs:
     seed_entrez: list[int]
     resolution: pl.DataFrame | None = None
 
+    def context(self, seed: int, progress: ProgressCallback = no_progress) -> ScoringContext:
+        """What a scorer learns from, for this run."""
+        return ScoringContext(
+            self.features,
+            self.strategies,
+            self.evidence,
+            self.labels,
+            self.seed_entrez,
+            seed=seed,
+            progress=progress,
+        )
+
 
 def _file_sha256(path: str | Path | None) -> str | None:
     if path is None:
@@ -509,15 +521,7 @@ def rank(
         skip_unresolved=skip_unresolved,
     )
     the_scorer = as_scorer(scorer)
-    context = ScoringContext(
-        inputs.features,
-        inputs.strategies,
-        inputs.evidence,
-        inputs.labels,
-        inputs.seed_entrez,
-        seed=seed,
-        progress=report,
-    )
+    context = inputs.context(seed, report)
     report("fitting", 0, 1)
     the_scorer.fit(context)
     report("scoring", 0, 1)
@@ -623,21 +627,28 @@ def _assemble(rows: pl.DataFrame, result: ScoreResult, inputs: RankInputs) -> pl
     )
 
 
+def _evaluate_fitted(
+    model: Any, context: ScoringContext, inputs: RankInputs, seed: int, n_bootstrap: int
+) -> tuple[pl.DataFrame, dict[str, Any]]:
+    """Out-of-fold NDCG of a fitted LightGBM ranker and the baselines on the same rows."""
+    from targetrank.model.evaluation import evaluate_scores, evaluation_rows
+    from targetrank.model.scoring import PopularityScorer, WeightedScorer
+
+    keys = evaluation_rows(model.training_.rows, inputs.evidence, inputs.seed_entrez)
+    rows = model.rows_for(context, keys.select("strategy", "entrez_id"))
+    scores = {
+        "lightgbm": model.score(rows).scores,
+        "weighted": WeightedScorer().fit(context).score(rows).scores,
+        "pubmed_popularity": PopularityScorer().score(rows).scores,
+    }
+    return evaluate_scores(keys, scores, seed=seed, n_bootstrap=n_bootstrap)
+
+
 def _quick_evaluation(
     scorer: Any, context: ScoringContext, inputs: RankInputs, seed: int
 ) -> dict[str, Any]:
     """Out-of-fold NDCG@10 of the fitted ranker and the baselines, for the model card."""
-    from targetrank.model.evaluation import evaluate_scores, evaluation_rows
-    from targetrank.model.scoring import PopularityScorer, WeightedScorer
-
-    keys = evaluation_rows(scorer.training_.rows, inputs.evidence, inputs.seed_entrez)
-    rows = scorer.rows_for(context, keys.select("strategy", "entrez_id"))
-    scores = {
-        "lightgbm": scorer.score(rows).scores,
-        "weighted": WeightedScorer().fit(context).score(rows).scores,
-        "pubmed_popularity": PopularityScorer().score(rows).scores,
-    }
-    table, summary = evaluate_scores(keys, scores, seed=seed, n_bootstrap=200, n_random=200)
+    table, summary = _evaluate_fitted(scorer, context, inputs, seed, n_bootstrap=200)
     mean10 = table.filter((pl.col("strategy") == "mean") & (pl.col("k") == 10))
     return {
         "mean_ndcg10": mean10.select("setting", "method", "ndcg", "ci_low", "ci_high").to_dicts(),
@@ -782,9 +793,7 @@ def evaluate(
     ranker_options: dict[str, Any] | None = None,
 ) -> Evaluation:
     """Evaluate the LightGBM ranker out-of-fold against PubMed, weighted and random baselines."""
-    from targetrank.model.evaluation import evaluate_scores, evaluation_rows
     from targetrank.model.ranker import LightGBMScorer
-    from targetrank.model.scoring import PopularityScorer, WeightedScorer
 
     report = progress or no_progress
     inputs = load_inputs(
@@ -793,24 +802,9 @@ def evaluate(
         weights=weights,
         features=features,
     )
-    context = ScoringContext(
-        inputs.features,
-        inputs.strategies,
-        inputs.evidence,
-        inputs.labels,
-        inputs.seed_entrez,
-        seed=seed,
-        progress=report,
-    )
+    context = inputs.context(seed, report)
     model = LightGBMScorer(**{"n_bootstrap": 0, **(ranker_options or {})}).fit(context)
-    rows_keys = evaluation_rows(model.training_.rows, inputs.evidence, inputs.seed_entrez)
-    rows = model.rows_for(context, rows_keys.select("strategy", "entrez_id"))
     report("evaluating", 0, 1)
-    scores = {
-        "lightgbm": model.score(rows).scores,
-        "weighted": WeightedScorer().fit(context).score(rows).scores,
-        "pubmed_popularity": PopularityScorer().score(rows).scores,
-    }
-    table, summary = evaluate_scores(rows_keys, scores, seed=seed, n_bootstrap=n_bootstrap)
+    table, summary = _evaluate_fitted(model, context, inputs, seed, n_bootstrap)
     card = _model_card(model, inputs, seed)
     return Evaluation(table, model.prior_.metrics, summary["recall_approved_top10"], card)

@@ -219,7 +219,7 @@ class StrategyRanker(BaseEstimator):
     def predict(self, X: np.ndarray) -> np.ndarray:
         """Raw lambdarank scores (comparable within a strategy only)."""
         check_is_fitted(self, "model_")
-        return _predict_rows(self.model_.predict, X)
+        return _predict_rows(lambda rows: np.asarray(self.model_.predict(rows)), X)
 
     def explain(self, X: np.ndarray) -> np.ndarray:
         """Exact TreeSHAP contributions, shape (n, n_features + 1); the last column is the bias.
