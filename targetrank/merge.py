@@ -71,7 +71,7 @@ def merge_features(
 
     Returns the new folder's manifest.
     """
-    from targetrank.api import feature_manifest, load_features
+    from targetrank.api import feature_file, feature_manifest, load_features
     from targetrank.features import REGISTRY
     from targetrank.tables.features import validate_features
 
@@ -158,17 +158,22 @@ def merge_features(
         "created_utc": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
     }
     manifest["files"] = {FEATURES_FILE: {"rows": table.height, "columns": table.width}}
-    with atomic_dir(out_dir, overwrite=force) as tmp:
-        table.write_parquet(tmp / FEATURES_FILE, compression="zstd")
-        base_dir = Path(base) if str(base) != "snapshot" else None
-        if base_dir is None:
-            from targetrank.paths import snapshot_dir
-
-            base_dir = snapshot_dir()
-        for name in ("precedence_labels.parquet", "genes.parquet", "aliases.parquet"):
-            if (base_dir / name).is_file():
-                shutil.copyfile(base_dir / name, tmp / name)
-        (tmp / MANIFEST_FILE).write_text(
-            json.dumps(manifest, indent=2, default=str) + "\n", "utf-8"
-        )
+    try:
+        with atomic_dir(out_dir, overwrite=force) as tmp:
+            table.write_parquet(tmp / FEATURES_FILE, compression="zstd")
+            base_dir = feature_file(base).parent
+            for name in ("precedence_labels.parquet", "genes.parquet", "aliases.parquet"):
+                if (base_dir / name).is_file():
+                    shutil.copyfile(base_dir / name, tmp / name)
+            (tmp / MANIFEST_FILE).write_text(
+                json.dumps(manifest, indent=2, default=str) + "\n", "utf-8"
+            )
+    except OSError as exc:
+        raise OutputError(
+            "Could not write the merged feature folder",
+            input=str(out_dir),
+            done="nothing half-written was kept",
+            cause=exc.strerror or str(exc),
+            fix="choose a writable --out folder with free space",
+        ) from exc
     return manifest

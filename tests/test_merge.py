@@ -111,3 +111,17 @@ def test_overlay_without_feature_table_is_refused(tmp_path):
     with pytest.raises(DataError, match="No feature table"):
         merge_features([empty], tmp_path / "out")
     assert not (tmp_path / "out").exists()
+
+
+def test_write_failure_is_an_output_error_and_leaves_nothing(overlays, tmp_path, monkeypatch):
+    ot, dm = overlays
+    out = tmp_path / "live"
+
+    def full(self, *args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(pl.DataFrame, "write_parquet", full)
+    with pytest.raises(OutputError, match="No space left on device"):
+        merge_features([ot, dm], out)
+    assert not out.exists()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]

@@ -26,6 +26,8 @@ from typing import Any
 
 import polars as pl
 
+from targetrank.features.slots import OT_PRIORITISATION_KEYS
+
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "opentargets"
 SEED_FILE = FIXTURES / "synthetic_seed_targets.json"
 SYNTHETIC_ID_PREFIX = "ENSG09"
@@ -134,24 +136,7 @@ TRACT_LABELS = {
     ),
     "OC": ("Approved Drug", "Advanced Clinical", "Phase 1 Clinical"),
 }
-PRIO_KEYS = (
-    "isInMembrane",
-    "isSecreted",
-    "hasPocket",
-    "hasLigand",
-    "hasSmallMoleculeBinder",
-    "hasSafetyEvent",
-    "geneticConstraint",
-    "paralogMaxIdentityPercentage",
-    "mouseOrthologMaxIdentityPercentage",
-    "isCancerDriverGene",
-    "hasTEP",
-    "mouseKOScore",
-    "hasHighQualityChemicalProbes",
-    "tissueSpecificity",
-    "tissueDistribution",
-    "maxClinicalTrialPhase",
-)
+PRIO_KEYS = tuple(OT_PRIORITISATION_KEYS)  # the registry's slots: one source of truth
 STAGES = ("PRECLINICAL", "PHASE_1", "PHASE_2", "PHASE_3", "APPROVAL", "PHASE_4", "WITHDRAWAL")
 STAGE_PHASE = {
     "PRECLINICAL": 0.0,
