@@ -40,6 +40,9 @@ TABLE_READERS: dict[str, Callable[[Path], pl.DataFrame]] = {
     "panglaodb": local.read_panglaodb,
     "gnomad": local.read_gnomad_pli,
     "depmap_common_essentials": local.read_depmap_common_essentials,
+    "depmap_controls": local.read_depmap_controls,
+    "projectscore_core": local.read_projectscore_core,
+    "hgnc_groups": local.read_hgnc_groups,
 }
 
 
@@ -49,10 +52,18 @@ def write_parquet(df: pl.DataFrame, path: Path) -> None:
         df.write_parquet(tmp, compression="zstd", compression_level=19, statistics=False)
 
 
-def shared_tables(root: Path) -> Callable[[str], pl.DataFrame]:
-    """A loader of named source tables from the shared folder, for the feature builder."""
+def shared_tables(
+    root: Path, derived: dict[str, pl.DataFrame] | None = None
+) -> Callable[[str], pl.DataFrame]:
+    """A loader of named source tables from the shared folder, for the feature builder.
+
+    ``derived`` holds tables computed by the connectors' code before the build (Open Targets
+    and DepMap features), served under their names.
+    """
 
     def load(name: str) -> pl.DataFrame:
+        if derived and name in derived:
+            return derived[name]
         if name not in TABLE_READERS:
             from targetrank.errors import DataError
 
@@ -87,12 +98,15 @@ def build_snapshot(
     assert root is not None
     out_dir = Path(out) if out is not None else REPO_DIR / "features" / "snapshot"
     out_dir.mkdir(parents=True, exist_ok=True)
-    load = shared_tables(root)
 
     report("gene index", 0, 4)
     genes_raw = local.read_genes(root)
     hpa_ids = local.read_hpa_tissue(root)["ensembl_id"].to_list()
     gene_table, alias_table = build_gene_index(genes_raw, local.read_aliases(root), hpa_ids)
+
+    report("connectors", 1, 4)
+    derived, connector_info = connector_tables(root, gene_table, alias_table)
+    load = shared_tables(root, derived)
 
     report("features", 1, 4)
     features, column_info = build_feature_table(gene_table, load)
@@ -117,6 +131,7 @@ def build_snapshot(
 
     used_sources: set[str] = {"ncbi_genes", "ncbi_aliases", "hpa_tissue"}
     columns: dict[str, Any] = {}
+    specs = REGISTRY.specs()
     for name, info in column_info.items():
         group = REGISTRY.group_of(name)
         non_null = features.height - features[name].null_count()
@@ -124,9 +139,18 @@ def build_snapshot(
         entry["non_null"] = non_null
         if non_null == 0:
             entry["sources"] = []
-            entry["null_reason"] = group.null_reason or "no source gives a value for any gene"
+            entry["null_reason"] = (
+                connector_info["null_reasons"].get(name)
+                or specs[name].null_reason
+                or group.null_reason
+                or "no source gives a value for any gene"
+            )
         else:
             used_sources.update(info["sources"])  # type: ignore[arg-type]
+            sources = [local.SOURCES[k] for k in info["sources"] if k in local.SOURCES]  # type: ignore[union-attr]
+            entry["releases"] = [s.release for s in sources]
+            entry["licences"] = [s.licence for s in sources]
+            entry["derivation"] = sorted({s.derivation for s in sources})
         columns[name] = entry
     used_sources.update(label_info["sources"])
     used_sources.add("evidence_kb")
@@ -145,6 +169,7 @@ def build_snapshot(
             },
         },
         "columns": columns,
+        "connectors": connector_info["connectors"],
         "sources": {k: local.SOURCES[k].as_dict() for k in sorted(used_sources)},
         "labels": label_info,
         "evidence": {
@@ -160,3 +185,77 @@ def build_snapshot(
         fh.write("\n")
     report("done", 4, 4)
     return manifest
+
+
+def connector_tables(
+    root: Path, genes: pl.DataFrame, aliases: pl.DataFrame
+) -> tuple[dict[str, pl.DataFrame], dict[str, Any]]:
+    """Run the Open Targets and DepMap connectors' code on the real files in ``shared/``.
+
+    Open Targets: the bulk connector reads ``data/opentargets/25.12`` as a partial download
+    (only ``target_prioritisation``) for every gene of the index. DepMap: the per-gene 26Q1
+    summary, its symbols mapped through the gene index, and Project Score frequencies.
+
+    Returns:
+        The derived tables by the names feature groups require, and the manifest's record of
+        what each connector read, which datasets were absent, and why columns stay null.
+    """
+    from targetrank.features.essentiality import projectscore_features, summary_features
+    from targetrank.features.opentargets import null_columns, opentargets_features
+    from targetrank.sources.opentargets import collect_opentargets
+    from targetrank.sources.opentargets_bulk import OpenTargetsBulk
+
+    bulk = OpenTargetsBulk(local.read_opentargets_bulk(root))
+    ids = genes["ensembl_id"].drop_nulls().to_list()
+    tables = collect_opentargets(ids, source=bulk)
+    ot = opentargets_features(tables)
+    absent = null_columns(tables.absent_datasets)
+    dropped = [w.subject for w in tables.warnings if w.kind == "dropped_id"]
+
+    summary = local.read_depmap_gene_summary(root)
+    depmap, mapping = summary_features(summary, genes, aliases)
+    screened = depmap.filter(pl.col("depmap_mean_effect").is_not_null())["entrez_id"]
+    projectscore = projectscore_features(local.read_projectscore(root), genes, screened)
+
+    null_reasons = {
+        column: f"the Open Targets bulk download in shared/ (release "
+        f"{tables.release.data_version}) has no '{dataset}' dataset; run `targetrank fetch "
+        "opentargets` (API or a complete --bulk folder), then `targetrank features merge`"
+        for column, dataset in absent.items()
+    }
+    info: dict[str, Any] = {
+        "null_reasons": null_reasons,
+        "connectors": {
+            "opentargets": {
+                "mode": "bulk (partial download)",
+                "folder": local.SOURCES["opentargets_prioritisation"].path,
+                "release": tables.release.data_version,
+                "datasets_read": sorted(bulk.datasets),
+                "datasets_absent": list(tables.absent_datasets),
+                "targets_requested": len(ids),
+                "targets_with_values": ot.height,
+                "targets_absent_from_release": len(dropped),
+                "targets_absent_examples": dropped[:10],
+            },
+            "depmap_gene_summary": {
+                "release": local.SOURCES["depmap_gene_summary"].release,
+                "derivation": "third-party derived",
+                "rows": summary.height,
+                "symbols": mapping.as_dict(),
+                "not_given": "per-model values: fraction of lines dependent, lineage and site "
+                "effects, expression and strong selectivity stay null (need `fetch depmap`)",
+            },
+            "projectscore": {
+                "release": local.SOURCES["projectscore"].release,
+                "genes_listed": int(projectscore["ps_fitness_pct"].gt(0).sum()),
+                "zero_rule": "a gene absent from the file is 0 % when DepMap screened it "
+                "(genome-wide CRISPR libraries), else null",
+            },
+        },
+    }
+    derived = {
+        "opentargets_features": ot,
+        "depmap_features": depmap,
+        "projectscore_features": projectscore,
+    }
+    return derived, info

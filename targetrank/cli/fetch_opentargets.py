@@ -137,6 +137,17 @@ def opentargets(
         f"{manifest['targets_returned']} of {manifest['targets_requested']} target(s); "
         f"wrote {len(manifest['rows'])} tables to {out}"
     )
+    if manifest.get("absent_datasets"):
+        nulled = sorted(manifest.get("null_columns", {}))
+        click.echo(
+            "Partial download: no "
+            + ", ".join(manifest["absent_datasets"])
+            + f" dataset(s) in {bulk}; {len(nulled)} column(s) stay null: "
+            + ", ".join(nulled[:8])
+            + (", ..." if len(nulled) > 8 else "")
+            + f" (all in {out}/manifest.json)",
+            err=True,
+        )
     if manifest["warnings"]:
         kinds: dict[str, int] = {}
         for w in manifest["warnings"]:

@@ -86,6 +86,7 @@ DEPMAP_KEY_COLUMNS: dict[str, pl.DataType] = {
 def _feature_columns() -> dict[str, pl.DataType]:
     cols: dict[str, pl.DataType] = {"depmap_mean_effect": pl.Float64()}
     cols |= {f"depmap_mean_effect_{c}": pl.Float64() for c in CONTEXT_NAMES}
+    cols["depmap_sd_effect"] = pl.Float64()
     cols["depmap_frac_dependent"] = pl.Float64()
     cols |= {f"depmap_frac_dependent_{c}": pl.Float64() for c in CONTEXT_NAMES}
     cols |= {f"depmap_mean_expression_{c}": pl.Float64() for c in CONTEXT_NAMES}
@@ -323,7 +324,16 @@ def _effect_stats(frame: pl.DataFrame, labels: list[str], masks: np.ndarray) -> 
         with np.errstate(divide="ignore", invalid="ignore"):
             mean = sums / n
         skew, kurt = _skew_kurt(values, valid, n[0], mean[0])
-        return {"n": n, "mean": np.where(n > 0, mean, np.nan), "skew": skew, "kurt": kurt}
+        centred = np.where(valid, values - mean[0], 0.0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            sd = np.sqrt((centred * centred).sum(axis=0) / (n[0] - 1))
+        return {
+            "n": n,
+            "mean": np.where(n > 0, mean, np.nan),
+            "sd": np.where(n[0] > 1, sd, np.nan),
+            "skew": skew,
+            "kurt": kurt,
+        }
 
     return _map_blocks(frame, labels, block)
 
@@ -436,6 +446,7 @@ def depmap_gene_features(
     for i, suffix in enumerate(names):
         cols.append(_series(f"depmap_mean_effect{suffix}", eff["mean"][i], pl.Float64))
         cols.append(_series(f"depmap_n_models{suffix}", eff["n"][i], pl.Int64))
+    cols.append(_series("depmap_sd_effect", eff["sd"], pl.Float64))
     with np.errstate(invalid="ignore"):
         cols.append(_series("_skew_kurt", eff["skew"] * eff["kurt"], pl.Float64))
     effect_table = pl.DataFrame(cols)

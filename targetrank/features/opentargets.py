@@ -73,19 +73,75 @@ OPENTARGETS_FEATURE_COLUMNS: dict[str, pl.DataType] = {
 #: Columns that encode existing drugs or trials: exclude them when predicting drug targets.
 OPENTARGETS_LEAKAGE_FEATURES: tuple[str, ...] = (
     "ot_tract_clinical",
+    "ot_safety_event_count",
     "ot_prio_maxClinicalTrialPhase",
+    "ot_prio_hasSafetyEvent",
     "ot_max_clinical_stage",
     "ot_n_clinical_drugs",
     *(f"ot_assoc_{d}" for d in DISEASE_KEYS),
 )
 
 
+#: Which bulk dataset each feature column is derived from; a column stays null when its
+#: dataset is absent from a partial download (``OpenTargetsTables.absent_datasets``).
+DATASET_COLUMNS: dict[str, tuple[str, ...]] = {
+    "target": (
+        *_TRACT,
+        "ot_safety_event_count",
+        "ot_lof_oe_upper",
+        "ot_chemical_probes_hq",
+        "ot_n_pathways",
+        "ot_is_essential",
+        "ot_mouse_phenotype_count",
+    ),
+    "target_essentiality": ("ot_is_essential",),
+    "mouse_phenotype": ("ot_mouse_phenotype_count",),
+    "target_prioritisation": tuple(_PRIO),
+    "clinical_target": tuple(_CLINICAL),
+    "drug_molecule": tuple(_CLINICAL),
+    "disease": tuple(_ASSOC),
+    "association_overall_direct": tuple(c for c in _ASSOC if not c.endswith("_nonclinical")),
+    "association_by_datatype_direct": tuple(c for c in _ASSOC if c.endswith("_nonclinical")),
+}
+
+
+def null_columns(absent_datasets: list[str]) -> dict[str, str]:
+    """Feature column -> the absent dataset that leaves it null (first one named)."""
+    out: dict[str, str] = {}
+    for dataset in absent_datasets:
+        for column in DATASET_COLUMNS.get(dataset, ()):
+            out.setdefault(column, dataset)
+    return out
+
+
 def opentargets_features(tables: OpenTargetsTables) -> pl.DataFrame:
     """One row per returned target with the columns of :data:`OPENTARGETS_FEATURE_COLUMNS`.
 
     Targets the Platform dropped have no row (the caller's join gives them nulls); they are in
-    ``tables.warnings``.
+    ``tables.warnings``. A target returned only by some datasets (a partial bulk download) has
+    a row with nulls for the others; columns of absent datasets are null for every target.
     """
+    out = _features_of_targets(tables)
+    extra = (
+        tables.prioritisation.select("ensembl_id")
+        .unique()
+        .join(out.select("ensembl_id"), on="ensembl_id", how="anti")
+    )
+    if extra.height:
+        out = pl.concat([out, extra], how="diagonal")
+    nulled = null_columns(tables.absent_datasets)
+    out = out.join(_prioritisation(tables.prioritisation), on="ensembl_id", how="left")
+    return out.select(
+        "ensembl_id",
+        *[
+            pl.lit(None, t).alias(c) if c in nulled or c not in out.columns else pl.col(c).cast(t)
+            for c, t in OPENTARGETS_FEATURE_COLUMNS.items()
+        ],
+    ).sort("ensembl_id")
+
+
+def _features_of_targets(tables: OpenTargetsTables) -> pl.DataFrame:
+    """Features of the targets the ``target`` dataset (or the API) returned."""
     base = tables.targets.select(
         "ensembl_id",
         pl.col("is_essential").alias("ot_is_essential"),
@@ -99,20 +155,13 @@ def opentargets_features(tables: OpenTargetsTables) -> pl.DataFrame:
         base,
         _tractability(tables.tractability),
         _count(ids, tables.safety, "ot_safety_event_count"),
-        _prioritisation(tables.prioritisation),
         _clinical(ids, tables.clinical_candidates),
         _associations(tables),
     ]
     out = base.select("ensembl_id")
     for part in parts:
         out = out.join(part, on="ensembl_id", how="left", maintain_order="left")
-    return out.select(
-        "ensembl_id",
-        *[
-            pl.col(c).cast(t) if c in out.columns else pl.lit(None, t).alias(c)
-            for c, t in OPENTARGETS_FEATURE_COLUMNS.items()
-        ],
-    ).sort("ensembl_id")
+    return out
 
 
 def _tractability(tract: pl.DataFrame) -> pl.DataFrame:

@@ -62,6 +62,8 @@ class FeatureSpec:
         model: False for support columns that describe data coverage, not the gene (e.g. counts
             of cell lines), which no model should learn from.
         bounds: Valid (min, max) of a numeric column, checked when the table is built.
+        null_reason: Why the offline snapshot holds no value for this column (overrides the
+            group's reason; e.g. a quantity the offline source cannot give).
     """
 
     name: str
@@ -72,6 +74,7 @@ class FeatureSpec:
     leakage: bool = False
     model: bool = True
     bounds: tuple[float | None, float | None] = (None, None)
+    null_reason: str = ""
 
     @property
     def plain_name(self) -> str:

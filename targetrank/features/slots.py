@@ -1,9 +1,11 @@
-"""Column slots filled by the live connectors (Open Targets, DepMap matrices).
+"""Open Targets and DepMap columns: filled from the real files by the connectors' code.
 
-The offline snapshot cannot reach the Open Targets API or download DepMap's ~400 MB matrices, so
-these columns are declared here with their meaning and stay null in the snapshot; the manifest says
-why. ``targetrank fetch opentargets`` / ``fetch depmap`` produce tables with exactly these columns,
-and ``targetrank features merge`` overlays them on the snapshot.
+The embedded snapshot fills them from what ``../shared`` holds: the Open Targets Platform 25.12
+``target_prioritisation`` bulk dataset (read by the bulk connector, as a partial download) and
+the DepMap 26Q1 per-gene summary plus Sanger Project Score. What those files cannot give stays
+null, with the reason per column in the manifest; ``targetrank fetch opentargets`` (online, or a
+complete ``--bulk`` folder) and ``targetrank fetch depmap`` (the matrices) produce tables with
+exactly these columns, and ``targetrank features merge`` overlays them on the snapshot.
 """
 
 from __future__ import annotations
@@ -15,12 +17,14 @@ import polars as pl
 from targetrank.features.registry import FeatureSpec, register
 
 OT_NULL_REASON = (
-    "filled by `targetrank fetch opentargets` (needs network access to the Open Targets "
-    "Platform); the embedded snapshot is built offline"
+    "the Open Targets download in shared/ holds only the target_prioritisation dataset; this "
+    "column needs another dataset: run `targetrank fetch opentargets` (API or a complete --bulk "
+    "folder), then `targetrank features merge`"
 )
 DEPMAP_NULL_REASON = (
-    "filled by `targetrank fetch depmap` from the CRISPRGeneEffect/Dependency/expression "
-    "matrices (hundreds of MB, downloaded online); the embedded snapshot is built offline"
+    "the offline DepMap source is a per-gene summary (mean, sd, n) without per-model values; "
+    "dependent fractions, lineage/site effects, expression and selectivity need the matrices: "
+    "run `targetrank fetch depmap`, then `targetrank features merge`"
 )
 
 OT_PRIORITISATION_KEYS = [
@@ -41,6 +45,14 @@ OT_PRIORITISATION_KEYS = [
     "tissueDistribution",
     "maxClinicalTrialPhase",
 ]
+#: Prioritisation factors that encode clinical precedence: evidence to show, never a feature
+#: of a model whose labels are clinical stages (the leakage guard refuses them by name).
+CLINICAL_PRIORITISATION = {
+    "maxClinicalTrialPhase": "the highest trial phase of any drug on the target: encodes "
+    "clinical precedence",
+    "hasSafetyEvent": "safety events, many from the adverse events and labels of existing "
+    "drugs: encodes clinical precedence",
+}
 OT_DISEASES = {
     "cancer": "cancer",
     "breast": "breast carcinoma",
@@ -79,9 +91,11 @@ def _ot_specs() -> list[FeatureSpec]:
         FeatureSpec(
             "ot_safety_event_count",
             pl.Int64,
-            "number of Open Targets safety liabilities",
+            "number of Open Targets safety liabilities; many come from the adverse events and "
+            "labels of existing drugs, so it encodes clinical precedence",
             family="opentargets",
             label="known safety events (Open Targets)",
+            leakage=True,
         ),
         FeatureSpec(
             "ot_is_essential",
@@ -115,9 +129,9 @@ def _ot_specs() -> list[FeatureSpec]:
             f"ot_prio_{key}",
             pl.Float64,
             f"Open Targets target-prioritisation factor '{key}' in [-1, 1]"
-            + ("; encodes clinical precedence" if key == "maxClinicalTrialPhase" else ""),
+            + (f"; {CLINICAL_PRIORITISATION[key]}" if key in CLINICAL_PRIORITISATION else ""),
             family="opentargets",
-            leakage=key == "maxClinicalTrialPhase",
+            leakage=key in CLINICAL_PRIORITISATION,
         )
         for key in OT_PRIORITISATION_KEYS
     ]
@@ -205,6 +219,16 @@ def _depmap_specs() -> list[FeatureSpec]:
     ]
     specs.append(
         FeatureSpec(
+            "depmap_sd_effect",
+            pl.Float64,
+            "standard deviation of the CRISPR (Chronos) gene effect over all models: spread of "
+            "dependency across lines",
+            family="depmap",
+            label="spread of CRISPR dependency across lines (DepMap)",
+        )
+    )
+    specs.append(
+        FeatureSpec(
             "depmap_strongly_selective",
             pl.Boolean,
             "DepMap strongly selective: skewness x kurtosis of gene effect < -0.86 with >= 1 "
@@ -228,18 +252,159 @@ def _depmap_specs() -> list[FeatureSpec]:
 
 DEPMAP_SPECS = _depmap_specs()
 
+#: DEMETER2 RNAi columns: only the per-gene summary gives them (the portal's DEMETER2 v6 data
+#: set is not part of a DepMap Public release download).
+RNAI_SPECS = [
+    FeatureSpec(
+        "depmap_rnai_mean_effect",
+        pl.Float64,
+        "mean DEMETER2 (RNAi) gene effect over all screened models (DEMETER2 Data v6)",
+        family="depmap",
+        label="RNAi dependency (DEMETER2)",
+    ),
+    FeatureSpec(
+        "depmap_rnai_sd_effect",
+        pl.Float64,
+        "standard deviation of the DEMETER2 (RNAi) gene effect over models (back-calculated "
+        "by the summary's author; approximate)",
+        family="depmap",
+    ),
+    FeatureSpec(
+        "depmap_rnai_n_models",
+        pl.Int64,
+        "support: models with a DEMETER2 value",
+        family="depmap",
+        model=False,
+        bounds=(0, None),
+    ),
+]
+#: Columns of DEPMAP_SPECS that the per-gene summary gives (the rest need the matrices).
+SUMMARY_COLUMNS = ("depmap_mean_effect", "depmap_sd_effect", "depmap_n_models")
+
+PROJECTSCORE_SPECS = [
+    FeatureSpec(
+        f"ps_fitness_pct{suffix}",
+        pl.Float64,
+        f"% of {where} in which the gene is a fitness gene (Sanger Project Score, Behan 2019); "
+        "0 for a screened gene the file does not list",
+        family="depmap",
+        label=f"fitness gene in % of {where} (Project Score)",
+        bounds=(0, 100),
+    )
+    for suffix, where in [
+        ("", "the 325 cancer lines"),
+        ("_bone", "bone cancer lines"),
+        ("_breast", "breast cancer lines"),
+        ("_lung", "lung cancer lines"),
+    ]
+]
+
+HOUSEKEEPING_SPECS = [
+    FeatureSpec(
+        "core_essential_control",
+        pl.Boolean,
+        "in DepMap's Achilles common-essential positive controls (Hart 2015 ∩ Blomen 2015 core "
+        "essentials, DepMap Public 24Q4)",
+        family="safety",
+        label="core-essential control gene (Hart/Blomen)",
+    ),
+    FeatureSpec(
+        "ps_adam_core",
+        pl.Boolean,
+        "in the ADaM pan-cancer core-fitness genes of Project Score (Behan 2019)",
+        family="safety",
+        label="pan-cancer core fitness (ADaM)",
+    ),
+    FeatureSpec(
+        "ribosomal_protein",
+        pl.Boolean,
+        "in HGNC's 'Ribosomal proteins' gene group (cytoplasmic and mitochondrial ribosome)",
+        family="safety",
+        label="ribosomal protein (HGNC)",
+    ),
+    FeatureSpec(
+        "mito_encoded",
+        pl.Boolean,
+        "encoded by the mitochondrial genome (NCBI Gene chromosome MT)",
+        family="safety",
+        label="mitochondrially encoded",
+    ),
+]
+
 
 def _nulls(genes: pl.DataFrame, specs: list[FeatureSpec]) -> pl.DataFrame:
     return genes.select("entrez_id", *[pl.lit(None, s.dtype).alias(s.name) for s in specs])
 
 
-@register(OT_SPECS, sources=("opentargets",), offline=False, null_reason=OT_NULL_REASON)
+@register(
+    OT_SPECS,
+    requires=("opentargets_features",),
+    sources=("opentargets_prioritisation",),
+    null_reason=OT_NULL_REASON,
+)
 def opentargets(genes: pl.DataFrame, tables: Mapping[str, pl.DataFrame]) -> pl.DataFrame:
-    """Open Targets columns: null offline; `targetrank features merge` fills them."""
-    return _nulls(genes, OT_SPECS)
+    """Open Targets columns from the connector's feature table (keyed by Ensembl id)."""
+    ot = tables["opentargets_features"]
+    joined = genes.select("entrez_id", "ensembl_id").join(
+        ot, on="ensembl_id", how="left", maintain_order="left"
+    )
+    return joined.select(
+        "entrez_id",
+        *[
+            pl.col(s.name).cast(s.dtype)
+            if s.name in ot.columns
+            else pl.lit(None, s.dtype).alias(s.name)
+            for s in OT_SPECS
+        ],
+    )
 
 
-@register(DEPMAP_SPECS, sources=("depmap_matrices",), offline=False, null_reason=DEPMAP_NULL_REASON)
-def depmap_matrices(genes: pl.DataFrame, tables: Mapping[str, pl.DataFrame]) -> pl.DataFrame:
-    """DepMap matrix-derived columns: null offline; `targetrank features merge` fills them."""
-    return _nulls(genes, DEPMAP_SPECS)
+@register(
+    [*DEPMAP_SPECS, *RNAI_SPECS],
+    requires=("depmap_features",),
+    sources=("depmap_gene_summary",),
+    null_reason=DEPMAP_NULL_REASON,
+)
+def depmap(genes: pl.DataFrame, tables: Mapping[str, pl.DataFrame]) -> pl.DataFrame:
+    """DepMap columns from a per-gene table keyed by Entrez id (summary or matrices)."""
+    dm = tables["depmap_features"]
+    specs = [*DEPMAP_SPECS, *RNAI_SPECS]
+    joined = genes.select("entrez_id").join(dm, on="entrez_id", how="left", maintain_order="left")
+    return joined.select(
+        "entrez_id",
+        *[
+            pl.col(s.name).cast(s.dtype)
+            if s.name in dm.columns
+            else pl.lit(None, s.dtype).alias(s.name)
+            for s in specs
+        ],
+    )
+
+
+@register(PROJECTSCORE_SPECS, requires=("projectscore_features",), sources=("projectscore",))
+def projectscore(genes: pl.DataFrame, tables: Mapping[str, pl.DataFrame]) -> pl.DataFrame:
+    """Project Score fitness-gene frequencies (see ``features.essentiality``)."""
+    ps = tables["projectscore_features"]
+    return genes.select("entrez_id").join(ps, on="entrez_id", how="left", maintain_order="left")
+
+
+@register(
+    HOUSEKEEPING_SPECS,
+    requires=("depmap_controls", "projectscore_core", "hgnc_groups", "genes_annotation"),
+    sources=("depmap_controls", "projectscore_core", "hgnc_groups", "ncbi_genes"),
+)
+def housekeeping(genes: pl.DataFrame, tables: Mapping[str, pl.DataFrame]) -> pl.DataFrame:
+    """Core-essential, ribosomal and mitochondrially encoded genes: never drug targets here."""
+    controls = tables["depmap_controls"]["entrez_id"].drop_nulls()
+    core = tables["projectscore_core"]["symbol"]
+    groups = tables["hgnc_groups"]
+    ribosomal = groups.filter(pl.col("group_name") == "Ribosomal proteins")["symbol"]
+    annotation = tables["genes_annotation"]
+    mito = annotation.filter(pl.col("chromosome") == "MT")["entrez_id"]
+    return genes.select(
+        "entrez_id",
+        pl.col("entrez_id").is_in(controls.implode()).alias("core_essential_control"),
+        pl.col("symbol").is_in(core.implode()).alias("ps_adam_core"),
+        pl.col("symbol").is_in(ribosomal.implode()).alias("ribosomal_protein"),
+        pl.col("entrez_id").is_in(mito.implode()).alias("mito_encoded"),
+    )

@@ -17,6 +17,9 @@ from targetrank.errors import ModelError
 DECLARED_LEAKAGE = (
     "ot_tract_clinical",
     "ot_prio_maxClinicalTrialPhase",
+    "ot_prio_hasSafetyEvent",
+    "ot_safety_event_count",
+    "hasSafetyEvent",
     "ot_max_clinical_stage",
     "ot_n_clinical_drugs",
     "ot_assoc_cancer",

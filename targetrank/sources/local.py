@@ -25,6 +25,9 @@ class SourceInfo:
     licence: str
     citation: str
     path: str  # relative to the shared folder
+    #: "first-party" (the provider's own release file) or "third-party derived" (values
+    #: computed from the provider's data by someone else; see the folder's PROVENANCE.md)
+    derivation: str = "first-party"
 
     def as_dict(self) -> dict[str, str]:
         """Plain dict for manifests."""
@@ -145,6 +148,61 @@ SOURCES: dict[str, SourceInfo] = {
             "CC BY 4.0",
             "DepMap, Broad Institute (depmap.org), DepMap Public 24Q4",
             "data/depmap/24Q4/AchillesCommonEssentialControls.csv",
+        ),
+        SourceInfo(
+            "opentargets_prioritisation",
+            "Open Targets Platform target_prioritisation bulk dataset (partial download: this "
+            "dataset only)",
+            "Open Targets Platform 25.12",
+            "CC0 1.0",
+            "Open Targets Platform 25.12 (Buniello et al. 2025, Nucleic Acids Res 53:D1467)",
+            "data/opentargets/25.12/target_prioritisation",
+        ),
+        SourceInfo(
+            "depmap_gene_summary",
+            "DepMap per-gene CRISPR (Chronos) mean/sd/n and DEMETER2 RNAi mean/sd/n, derived "
+            "by a third party from the portal files CRISPRGeneEffect.csv (26Q1) and "
+            "D2_combined_gene_dep_scores.csv (DEMETER2 v6)",
+            "DepMap Public 26Q1 (CRISPR); DEMETER2 Data v6 (RNAi)",
+            "CC BY 4.0",
+            "DepMap, Broad Institute (depmap.org), DepMap Public 26Q1; McFarland et al. 2018 "
+            "(DEMETER2 Data v6)",
+            "data/depmap_thirdparty/26Q1_gene_summary/depmap_26Q1_chronos_and_D2_per_gene_mean_sd.csv",
+            derivation="third-party derived",
+        ),
+        SourceInfo(
+            "projectscore",
+            "Sanger Project Score fitness-gene frequency per gene (overall and per tissue), as "
+            "shipped in the crispy package",
+            "Project Score 2019 (Behan et al.)",
+            "CC BY 4.0 (Project Score data)",
+            "Behan et al. 2019, Nature 568:511",
+            "data/projectscore/essential_sanger_depmap19.tsv",
+        ),
+        SourceInfo(
+            "projectscore_core",
+            "ADaM pan-cancer core-fitness genes (Project Score)",
+            "Project Score 2019 (Behan et al.)",
+            "CC BY 4.0 (Project Score data)",
+            "Behan et al. 2019, Nature 568:511",
+            "data/projectscore/pancan_core.csv",
+        ),
+        SourceInfo(
+            "shinydepmap_19q3",
+            "shinyDepMap per-gene efficacy and selectivity (CERES + DEMETER2), cross-check only",
+            "DepMap 19Q3 (shinyDepMap)",
+            "CC BY 4.0 (DepMap-derived)",
+            "Shimada et al. 2021, eLife 10:e57116",
+            "data/depmap_thirdparty/shinydepmap_19q3/shinydepmap_19q3_efficacy_selectivity.csv",
+            derivation="third-party derived",
+        ),
+        SourceInfo(
+            "hgnc_groups",
+            "HGNC gene groups, rolled up the group hierarchy",
+            "HGNC 2024-10",
+            "CC0 1.0",
+            "Seal et al. 2023, Nucleic Acids Res 51:D1003 (genenames.org)",
+            "data/hgnc/hgnc_gene_groups_rolled_up_2024.tsv.gz",
         ),
         SourceInfo(
             "evidence_kb",
@@ -346,3 +404,65 @@ def read_depmap_common_essentials(shared: Path) -> pl.DataFrame:
 def read_evidence_kb(shared: Path) -> pl.DataFrame:
     """The curated evidence table as released in ``shared/reference``."""
     return _tsv(source_path(shared, "evidence_kb"))
+
+
+def read_depmap_controls(shared: Path) -> pl.DataFrame:
+    """DepMap 24Q4 Achilles common-essential controls (Hart ∩ Blomen) as symbol + entrez_id."""
+    return read_depmap_gene_list(source_path(shared, "depmap_controls"))
+
+
+def read_depmap_gene_summary(shared: Path) -> pl.DataFrame:
+    """The third-party DepMap 26Q1 per-gene summary (see :func:`read_gene_summary`)."""
+    from targetrank.sources.depmap_summary import read_gene_summary
+
+    return read_gene_summary(source_path(shared, "depmap_gene_summary"))
+
+
+def read_projectscore(shared: Path) -> pl.DataFrame:
+    """Project Score fitness-gene frequencies (see :func:`read_fitness_frequencies`)."""
+    from targetrank.sources.depmap_summary import read_fitness_frequencies
+
+    return read_fitness_frequencies(source_path(shared, "projectscore"))
+
+
+def read_projectscore_core(shared: Path) -> pl.DataFrame:
+    """ADaM pan-cancer core-fitness genes (one ``symbol`` column)."""
+    from targetrank.sources.depmap_summary import read_core_fitness
+
+    return read_core_fitness(source_path(shared, "projectscore_core"))
+
+
+def read_shinydepmap(shared: Path) -> pl.DataFrame:
+    """ShinyDepMap 19Q3 efficacy/selectivity per gene (entrez_id, symbol, efficacy, selectivity)."""
+    df = pl.read_csv(source_path(shared, "shinydepmap_19q3"), infer_schema=False)
+    return df.select(
+        pl.col("eid").cast(pl.Int64).alias("entrez_id"),
+        pl.col("sym").alias("symbol"),
+        pl.col("efficacy").cast(pl.Float64),
+        pl.col("selectivity").cast(pl.Float64),
+    )
+
+
+def read_hgnc_groups(shared: Path) -> pl.DataFrame:
+    """HGNC gene-group memberships, rolled up: symbol, group_id, group_name, inherited."""
+    df = _tsv(source_path(shared, "hgnc_groups"))
+    return df.select(
+        pl.col("symbol"),
+        pl.col("gid").cast(pl.Int64).alias("group_id"),
+        pl.col("gname").alias("group_name"),
+        (pl.col("inherited") == "1").alias("inherited"),
+    )
+
+
+def read_opentargets_bulk(shared: Path) -> Path:
+    """The folder of the Open Targets bulk download in the shared data (FTP layout)."""
+    path = shared / "data" / "opentargets" / "25.12"
+    if not path.is_dir():
+        raise DataError(
+            "The Open Targets bulk download is missing",
+            input=str(path),
+            done="the build stopped before writing anything",
+            cause="the shared data folder is incomplete or from another layout",
+            fix="point --shared / TARGETRANK_SHARED at the complete shared folder",
+        )
+    return path

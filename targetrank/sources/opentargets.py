@@ -863,9 +863,10 @@ def fetch_opentargets(
     """
     from datetime import UTC, datetime
 
+    from targetrank.__about__ import __version__
     from targetrank._atomic import atomic_dir
     from targetrank.errors import OutputError
-    from targetrank.features.opentargets import opentargets_features
+    from targetrank.features.opentargets import null_columns, opentargets_features
     from targetrank.resolver import resolve
 
     out = Path(out)
@@ -921,7 +922,8 @@ def fetch_opentargets(
     finally:
         if owned_client is not None:
             owned_client.close()
-    if tables.targets.height == 0:  # an all-null feature table would change rankings silently
+    features = opentargets_features(tables)
+    if features.height == 0:  # an all-null feature table would change rankings silently
         from targetrank.errors import DataError
 
         error = DataError if bulk is not None else UpstreamError
@@ -934,10 +936,10 @@ def fetch_opentargets(
             cause="the ids are retired or unknown in this data release, or the server dropped them",
             fix="check the names with `targetrank resolve`, or use another --release / --bulk DIR",
         )
-    features = opentargets_features(tables)
     skipped = resolution.failures.select("query", pl.col("status").cast(pl.String), "note")
     manifest: dict[str, Any] = {
         "source": "Open Targets Platform",
+        "targetrank_version": __version__,
         "mode": "bulk" if bulk is not None else "api",
         "endpoint": None if bulk is not None else src.location,
         "bulk_dir": str(bulk) if bulk is not None else None,
@@ -950,7 +952,9 @@ def fetch_opentargets(
         "datasets": dict(sorted(getattr(src, "datasets", {}).items())),
         "requests": client.stats.as_dict() if client is not None and bulk is None else None,
         "targets_requested": len(ids),
-        "targets_returned": tables.targets.height,
+        "targets_returned": features.height,
+        "absent_datasets": list(tables.absent_datasets),
+        "null_columns": null_columns(tables.absent_datasets),
         "skipped_unresolved": skipped.to_dicts(),
         "diseases": tables.diseases.with_columns(pl.col("status").cast(pl.String)).to_dicts(),
         "rows": {},

@@ -154,7 +154,18 @@ class OpenTargetsBulk:
                 "(see the Platform's downloads page), or use the API (drop --bulk)",
             )
         lf = pl.scan_parquet(pattern)
-        names = lf.collect_schema().names()
+        try:
+            names = lf.collect_schema().names()
+        except Exception as exc:  # polars raises several error types for corrupt parquet
+            raise DataError(
+                f"Open Targets bulk dataset '{dataset}' cannot be read",
+                input=_first_part(path, pattern),
+                done="nothing was read or written",
+                cause=f"a corrupt or truncated parquet file ({type(exc).__name__}: "
+                f"{str(exc).splitlines()[0][:160]})",
+                fix="download the dataset again (compare its size with the FTP listing), or "
+                "remove it from the folder to run without it",
+            ) from exc
         missing = [c for c in BULK_COLUMNS.get(dataset, ()) if c not in names]
         if missing:
             raise DataError(
@@ -173,6 +184,8 @@ class OpenTargetsBulk:
     ) -> tuple[pl.DataFrame, list[SourceWarning]]:
         """Resolve disease slots against the ``disease`` dataset (exact name, case-insensitive)."""
         plan = disease_specs(specs)
+        if not self.has("disease"):
+            return self._no_diseases(plan)
         names = {str(p["name"]).casefold(): str(p["name"]) for p in plan.values() if p["name"]}
         ids = [str(i) for p in plan.values() for i in (p["explicit"], p["fallback"]) if i]
         found = (
@@ -189,6 +202,29 @@ class OpenTargetsBulk:
         known = {did: name for did, name in found.iter_rows() if did in ids}
         return resolve_disease_plan(plan, mapped, known, source=self.location)
 
+    def _no_diseases(
+        self, plan: Mapping[str, Mapping[str, str | None]]
+    ) -> tuple[pl.DataFrame, list[SourceWarning]]:
+        """Disease slots of a folder without the ``disease`` dataset: all unavailable."""
+        from targetrank.tables.opentargets import diseases_table
+
+        rows = [
+            {
+                "key": key,
+                "query": str(p["query"]),
+                "disease_id": p["explicit"] or p["fallback"],
+                "disease_name": None,
+                "status": "unavailable",
+                "note": "the bulk folder has no 'disease' dataset",
+            }
+            for key, p in plan.items()
+        ]
+        return diseases_table(rows, source=self.location), []
+
+    def missing(self, datasets: Sequence[str]) -> list[str]:
+        """The datasets of ``datasets`` this folder does not hold."""
+        return [d for d in datasets if not self.has(d)]
+
     # -- targets ----------------------------------------------------------------------------
     def fetch(
         self,
@@ -199,92 +235,154 @@ class OpenTargetsBulk:
         with_expression: bool = False,
         progress: ProgressCallback = no_progress,
     ) -> OpenTargetsTables:
-        """Build every table for ``ensembl_ids`` from the downloads."""
+        """Build every table for ``ensembl_ids`` from the downloads.
+
+        A partial download (say, only ``target_prioritisation``) is fine: every table whose
+        dataset is absent comes back empty, the dataset is listed in ``absent_datasets`` and
+        one warning names it, so the features derived from it stay null. Nothing is invented.
+        """
         release = self.release()
         ids, warnings = normalise_ids(ensembl_ids)
         source = f"{self.location} (data {release.data_version})"
         steps = 6 + int(with_screens)
-        target = self.scan("target").filter(pl.col("id").is_in(ids))
-        returned = set(target.select("id").collect()["id"].to_list())
+        absent = self.missing(
+            ["target", "target_essentiality", "target_prioritisation", "mouse_phenotype"]
+        )
+        if not self.has("clinical_target") and not self.has("known_drug"):
+            absent.append("clinical_target")
+        elif self.has("clinical_target") and not self.has("drug_molecule"):
+            absent.append("drug_molecule")
+        absent += self.missing(
+            ["disease", "association_overall_direct", "association_by_datatype_direct"]
+        )
+        if len(absent) == len(_OPTIONAL_DATASETS):
+            raise DataError(
+                "The Open Targets bulk folder holds none of the datasets targetrank reads",
+                input=self.location,
+                done="nothing was read",
+                cause="the folder is not a Platform download (expected one sub-folder of parquet "
+                "files per dataset, e.g. target_prioritisation/part-*.parquet)",
+                fix="point --bulk at the release folder (e.g. .../25.12 or .../26.06/output)",
+            )
+        for dataset in absent:
+            warnings.append(
+                SourceWarning(
+                    "absent_dataset",
+                    dataset,
+                    f"the bulk folder has no '{dataset}' dataset; the features derived from it "
+                    "are null",
+                )
+            )
+        present_ids: set[str] = set()
+        if "target" not in absent:
+            target = self.scan("target").filter(pl.col("id").is_in(ids))
+            present_ids |= set(target.select("id").collect()["id"].to_list())
+        if "target_prioritisation" not in absent:
+            present_ids |= set(
+                self.scan("target_prioritisation")
+                .filter(pl.col("targetId").is_in(ids))
+                .select("targetId")
+                .collect()["targetId"]
+                .to_list()
+            )
         for missing in ids:
-            if missing not in returned:
+            if missing not in present_ids:
                 warnings.append(
                     SourceWarning(
                         "dropped_id",
                         missing,
-                        f"the bulk target dataset has no {missing} (unknown, retired or not in "
+                        f"the bulk datasets have no {missing} (unknown, retired or not in "
                         f"data release {release.data_version}); its features are null",
                     )
                 )
         progress("Open Targets bulk", 1, steps)
-        targets = self._targets(target, ids, source)
-        progress("Open Targets bulk", 2, steps)
-        tractability = (
-            target.select(pl.col("id").alias("ensembl_id"), "tractability")
-            .explode("tractability")
-            .drop_nulls("tractability")
-            .select(
-                "ensembl_id",
-                pl.col("tractability").struct.field("modality").alias("modality"),
-                pl.col("tractability").struct.field("id").alias("label"),
-                pl.col("tractability").struct.field("value").alias("value"),
+        if "target" in absent:
+            targets = _schema_frame("targets")
+            tractability = _schema_frame("tractability")
+            safety = _schema_frame("safety")
+        else:
+            targets = self._targets(target, ids, source, absent)
+            progress("Open Targets bulk", 2, steps)
+            tractability = (
+                target.select(pl.col("id").alias("ensembl_id"), "tractability")
+                .explode("tractability")
+                .drop_nulls("tractability")
+                .select(
+                    "ensembl_id",
+                    pl.col("tractability").struct.field("modality").alias("modality"),
+                    pl.col("tractability").struct.field("id").alias("label"),
+                    pl.col("tractability").struct.field("value").alias("value"),
+                )
+                .with_columns(
+                    pl.col("label").is_in(sorted(CLINICAL_BUCKETS)).alias("clinical_precedence")
+                )
+                .collect()
             )
-            .with_columns(
-                pl.col("label").is_in(sorted(CLINICAL_BUCKETS)).alias("clinical_precedence")
+            safety = (
+                target.select(pl.col("id").alias("ensembl_id"), "safetyLiabilities")
+                .explode("safetyLiabilities")
+                .drop_nulls("safetyLiabilities")
+                .select(
+                    "ensembl_id",
+                    pl.col("safetyLiabilities").struct.field("event").alias("event"),
+                    pl.col("safetyLiabilities").struct.field("eventId").alias("event_id"),
+                    pl.col("safetyLiabilities").struct.field("datasource").alias("datasource"),
+                    pl.col("safetyLiabilities").struct.field("effects").alias("effects"),
+                )
+                .with_columns(_labels("effects", "direction").alias("directions"))
+                .collect()
             )
-            .collect()
-        )
-        safety = (
-            target.select(pl.col("id").alias("ensembl_id"), "safetyLiabilities")
-            .explode("safetyLiabilities")
-            .drop_nulls("safetyLiabilities")
-            .select(
-                "ensembl_id",
-                pl.col("safetyLiabilities").struct.field("event").alias("event"),
-                pl.col("safetyLiabilities").struct.field("eventId").alias("event_id"),
-                pl.col("safetyLiabilities").struct.field("datasource").alias("datasource"),
-                pl.col("safetyLiabilities").struct.field("effects").alias("effects"),
-            )
-            .with_columns(_labels("effects", "direction").alias("directions"))
-            .collect()
-        )
         progress("Open Targets bulk", 3, steps)
-        prioritisation = (
-            self.scan("target_prioritisation")
-            .filter(pl.col("targetId").is_in(ids))
-            .unpivot(index="targetId", variable_name="key", value_name="value")
-            .drop_nulls("value")
-            .select(pl.col("targetId").alias("ensembl_id"), "key", pl.col("value").cast(pl.Float64))
-            .collect()
-        )
-        clinical = self._clinical(ids, warnings, source)
+        if "target_prioritisation" in absent:
+            prioritisation = _schema_frame("prioritisation")
+        else:
+            prioritisation = (
+                self.scan("target_prioritisation")
+                .filter(pl.col("targetId").is_in(ids))
+                .unpivot(index="targetId", variable_name="key", value_name="value")
+                .drop_nulls("value")
+                .select(
+                    pl.col("targetId").alias("ensembl_id"), "key", pl.col("value").cast(pl.Float64)
+                )
+                .collect()
+            )
+        if "clinical_target" in absent or "drug_molecule" in absent:
+            clinical = _schema_frame("clinical_candidates")
+        else:
+            clinical = self._clinical(ids, warnings, source)
         progress("Open Targets bulk", 4, steps)
         disease_ids = [d for d in diseases["disease_id"].to_list() if d]
-        names = self.scan("disease").select(
-            pl.col("id").alias("disease_id"), pl.col("name").alias("disease_name")
-        )
-        associations = (
-            self.scan("association_overall_direct")
-            .filter(pl.col("targetId").is_in(ids) & pl.col("diseaseId").is_in(disease_ids))
-            .select(
-                pl.col("targetId").alias("ensembl_id"),
-                pl.col("diseaseId").alias("disease_id"),
-                pl.col("score").cast(pl.Float64),
+        if {"disease", "association_overall_direct"} & set(absent):
+            associations = _schema_frame("associations")
+        else:
+            names = self.scan("disease").select(
+                pl.col("id").alias("disease_id"), pl.col("name").alias("disease_name")
             )
-            .join(names, on="disease_id", how="left", maintain_order="left")
-            .collect()
-        )
-        datatypes = (
-            self.scan("association_by_datatype_direct")
-            .filter(pl.col("targetId").is_in(ids) & pl.col("diseaseId").is_in(disease_ids))
-            .select(
-                pl.col("targetId").alias("ensembl_id"),
-                pl.col("diseaseId").alias("disease_id"),
-                pl.col("datatypeId").alias("datatype_id"),
-                pl.col("score").cast(pl.Float64),
+            associations = (
+                self.scan("association_overall_direct")
+                .filter(pl.col("targetId").is_in(ids) & pl.col("diseaseId").is_in(disease_ids))
+                .select(
+                    pl.col("targetId").alias("ensembl_id"),
+                    pl.col("diseaseId").alias("disease_id"),
+                    pl.col("score").cast(pl.Float64),
+                )
+                .join(names, on="disease_id", how="left", maintain_order="left")
+                .collect()
             )
-            .collect()
-        )
+        if {"disease", "association_by_datatype_direct"} & set(absent):
+            datatypes = _schema_frame("association_datatypes")
+        else:
+            datatypes = (
+                self.scan("association_by_datatype_direct")
+                .filter(pl.col("targetId").is_in(ids) & pl.col("diseaseId").is_in(disease_ids))
+                .select(
+                    pl.col("targetId").alias("ensembl_id"),
+                    pl.col("diseaseId").alias("disease_id"),
+                    pl.col("datatypeId").alias("datatype_id"),
+                    pl.col("score").cast(pl.Float64),
+                )
+                .collect()
+            )
         progress("Open Targets bulk", 5, steps)
         tables = OpenTargetsTables(
             targets=targets,
@@ -298,8 +396,9 @@ class OpenTargetsBulk:
             release=release,
             requested=ids,
             warnings=warnings,
+            absent_datasets=absent,
         )
-        if with_screens:
+        if with_screens and "target_essentiality" not in absent:
             tables.essentiality_screens = self._screens(ids, source)
         if with_expression:
             warnings.append(
@@ -312,14 +411,19 @@ class OpenTargetsBulk:
         progress("Open Targets bulk", steps, steps)
         return tables
 
-    def _targets(self, target: pl.LazyFrame, ids: list[str], source: str) -> pl.DataFrame:
+    def _targets(
+        self, target: pl.LazyFrame, ids: list[str], source: str, absent: Sequence[str] = ()
+    ) -> pl.DataFrame:
         lof = (
             pl.col("constraint")
             .list.eval(pl.element().filter(pl.element().struct.field("constraintType") == "lof"))
             .list.first()
         )
+        no_ids = pl.LazyFrame(schema={"ensembl_id": pl.String})
         essential = (
-            self.scan("target_essentiality")
+            no_ids.with_columns(pl.lit(None, pl.Boolean).alias("is_essential"))
+            if "target_essentiality" in absent
+            else self.scan("target_essentiality")
             .filter(pl.col("id").is_in(ids))
             .select(
                 pl.col("id").alias("ensembl_id"),
@@ -330,7 +434,9 @@ class OpenTargetsBulk:
             )
         )
         mouse = (
-            self.scan("mouse_phenotype")
+            no_ids.with_columns(pl.lit(None, pl.UInt32).alias("n_mouse_phenotypes"))
+            if "mouse_phenotype" in absent
+            else self.scan("mouse_phenotype")
             .filter(pl.col("targetFromSourceId").is_in(ids))
             .group_by(pl.col("targetFromSourceId").alias("ensembl_id"))
             .agg(pl.col("modelPhenotypeId").drop_nulls().n_unique().alias("n_mouse_phenotypes"))
@@ -464,6 +570,32 @@ class OpenTargetsBulk:
             )
         )
         return finish_table(lf.collect(), "essentiality_screens", source=source)
+
+
+#: Every dataset :meth:`OpenTargetsBulk.fetch` can use (clinical_target stands for the pair
+#: of drug datasets of either layout).
+_OPTIONAL_DATASETS = (
+    "target",
+    "target_essentiality",
+    "target_prioritisation",
+    "mouse_phenotype",
+    "clinical_target",
+    "disease",
+    "association_overall_direct",
+    "association_by_datatype_direct",
+)
+
+
+def _first_part(path: Path, pattern: str) -> str:
+    """The first parquet file of a dataset (for messages), else the pattern."""
+    parts = sorted(path.rglob("*.parquet")) if path.is_dir() else [Path(pattern)]
+    return str(parts[0]) if parts else pattern
+
+
+def _schema_frame(name: str) -> pl.DataFrame:
+    from targetrank.tables.opentargets import empty_table
+
+    return empty_table(name)
 
 
 def _schema(name: str) -> pl.Schema:

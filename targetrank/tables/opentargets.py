@@ -70,7 +70,14 @@ CLINICAL_BUCKETS: frozenset[str] = frozenset(
 #: Association datatypes that come from drugs and trials (leakage); the rest are "non-clinical".
 CLINICAL_DATATYPES: frozenset[str] = frozenset({"clinical", "known_drug"})
 
-DISEASE_STATUSES: tuple[str, ...] = ("mapped", "explicit", "fallback", "retired", "unresolved")
+DISEASE_STATUSES: tuple[str, ...] = (
+    "mapped",
+    "explicit",
+    "fallback",
+    "retired",
+    "unresolved",
+    "unavailable",  # a bulk folder without the disease dataset: nothing to resolve against
+)
 
 _ENSG = r"^ENSG\d{11}$"
 
@@ -298,6 +305,10 @@ class OpenTargetsTables:
     warnings: list[SourceWarning] = field(default_factory=list)
     essentiality_screens: pl.DataFrame | None = None
     expression: pl.DataFrame | None = None
+    #: Bulk datasets absent from a partial download (empty for the API and complete
+    #: downloads); the features derived from them stay null (see
+    #: ``targetrank.features.opentargets.DATASET_COLUMNS``).
+    absent_datasets: list[str] = field(default_factory=list)
 
     def frames(self) -> dict[str, pl.DataFrame]:
         """The tables present, by name, in the registered order."""
