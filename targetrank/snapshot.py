@@ -43,6 +43,8 @@ TABLE_READERS: dict[str, Callable[[Path], pl.DataFrame]] = {
     "depmap_controls": local.read_depmap_controls,
     "projectscore_core": local.read_projectscore_core,
     "hgnc_groups": local.read_hgnc_groups,
+    "clustermole": local.read_clustermole,
+    "liana": local.read_liana,
 }
 
 

@@ -3,7 +3,7 @@
 Importing this package registers every built-in feature group (see :mod:`.registry`).
 """
 
-from targetrank.features import gene_features, slots  # noqa: F401  (registers feature groups)
+from targetrank.features import biology, gene_features, slots  # noqa: F401  (registers groups)
 from targetrank.features.registry import (
     REGISTRY,
     FeatureGroup,

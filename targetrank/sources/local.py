@@ -205,6 +205,24 @@ SOURCES: dict[str, SourceInfo] = {
             "data/hgnc/hgnc_gene_groups_rolled_up_2024.tsv.gz",
         ),
         SourceInfo(
+            "clustermole",
+            "clustermole cell-type signature compendium (SaVanT, xCell, CellMarker, PanglaoDB "
+            "human sets used)",
+            "clustermole 1.1.1.9000 (2024-05)",
+            "MIT (package); signatures CC BY (xCell, MSigDB) or academic (CellMarker)",
+            "Dolgalev I. clustermole; Aran et al. 2017 Genome Biol 18:220 (xCell); Zhang et al. "
+            "2019 Nucleic Acids Res 47:D721 (CellMarker)",
+            "data/clustermole/clustermole_markers.tsv.gz",
+        ),
+        SourceInfo(
+            "liana",
+            "LIANA+ OmniPath ligand-receptor consensus resource (human)",
+            "liana 1.10.0",
+            "BSD-3-Clause (package); OmniPath content with mixed upstream terms",
+            "Dimitrov et al. 2022 Nat Commun 13:3224; Türei et al. 2021 Mol Syst Biol 17:e9923",
+            "data/liana/omni_resource.csv",
+        ),
+        SourceInfo(
             "evidence_kb",
             "Curated clinical evidence per target and strategy (targetrank reference KB)",
             "2026-11",
@@ -466,3 +484,30 @@ def read_opentargets_bulk(shared: Path) -> Path:
             fix="point --shared / TARGETRANK_SHARED at the complete shared folder",
         )
     return path
+
+
+def read_clustermole(shared: Path) -> pl.DataFrame:
+    """Human cell-type signatures: db, celltype, symbol (SaVanT's human sets are unlabelled)."""
+    df = _tsv(source_path(shared, "clustermole"))
+    species = pl.col("species").fill_null("")
+    human = (species == "Human") | ((species == "") & (pl.col("db") == "SaVanT"))
+    return (
+        df.filter(human)
+        .select("db", "celltype", "organ", pl.col("gene_hs").alias("symbol"))
+        .drop_nulls("symbol")
+    )
+
+
+def read_liana(shared: Path) -> pl.DataFrame:
+    """Ligand-receptor pairs of the LIANA consensus resource (complexes split into subunits)."""
+    df = pl.read_csv(source_path(shared, "liana"), infer_schema=False)
+    return (
+        df.filter(pl.col("resource") == "consensus")
+        .select(
+            pl.col("source_genesymbol").str.split("_").alias("ligand"),
+            pl.col("target_genesymbol").str.split("_").alias("receptor"),
+        )
+        .explode("ligand")
+        .explode("receptor")
+        .unique()
+    )
