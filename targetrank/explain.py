@@ -72,6 +72,12 @@ def explain_from_run(run_dir: str | Path, target: str, strategy: str, *, n: int 
     )
     ev = evidence().filter((pl.col("symbol") == symbol) & (pl.col("strategy") == strategy))
     r = row.row(0, named=True)
+    import json
+
+    manifest_path = folder / "manifest.json"
+    genes = None
+    if manifest_path.is_file():
+        genes = json.loads(manifest_path.read_text("utf-8")).get("genes")
     explanation = Explanation(
         symbol,
         strategy,
@@ -80,5 +86,8 @@ def explain_from_run(run_dir: str | Path, target: str, strategy: str, *, n: int 
         table,
         float(bias[0]) if bias.len() else 0.0,
         ev.row(0, named=True) if ev.height else None,
+        genome_rank=int(r["genome_rank"]) if r.get("genome_rank") else None,
+        genes=int(genes) if genes else None,
+        gate=r.get("gate") or "",
     )
     return explanation.text(n)

@@ -38,8 +38,10 @@ RANKING_COLUMNS = [
     "top_drivers",
     "citations",
     "query",
+    "genome_rank",
+    "gate",
 ]
-TIE_BREAK = "score (descending), then symbol (A-Z)"
+TIE_BREAK = "genes passing the strategy's gates first, then score (descending), then symbol (A-Z)"
 Universe = Literal["evidence", "genome"]
 
 
@@ -60,12 +62,15 @@ class RankInputs:
     targets: pl.DataFrame  # query, symbol, ensembl_id, entrez_id (universe, in display order)
     seed_entrez: list[int]
     resolution: pl.DataFrame | None = None
+    #: Every strategy of the file (with weight overrides): models learn from all of them, so a
+    #: target's score does not depend on which strategies a run shows.
+    all_strategies: StrategySet | None = None
 
     def context(self, seed: int, progress: ProgressCallback = no_progress) -> ScoringContext:
-        """What a scorer learns from, for this run."""
+        """What a scorer learns from, for this run (always every strategy of the file)."""
         return ScoringContext(
             self.features,
-            self.strategies,
+            self.all_strategies or self.strategies,
             self.evidence,
             self.labels,
             self.seed_entrez,
@@ -156,7 +161,8 @@ def load_inputs(
 
     if universe not in ("evidence", "genome"):
         raise UsageError(f"Unknown universe '{universe}'", fix="use evidence or genome")
-    strategy_set = load_strategies(strategies_file).select(strategies)
+    strategy_set = load_strategies(strategies_file)
+    strategy_set.select(strategies)  # unknown ids fail here, before anything is computed
     if weights is not None:
         if isinstance(weights, dict):
             overrides = {
@@ -185,7 +191,17 @@ def load_inputs(
     chosen, seed_ids, resolution = resolve_universe(
         targets, universe, strategy_set, ev, table, skip_unresolved=skip_unresolved
     )
-    return RankInputs(table, str(features), strategy_set, ev, labels, chosen, seed_ids, resolution)
+    return RankInputs(
+        table,
+        str(features),
+        strategy_set.select(strategies),
+        ev,
+        labels,
+        chosen,
+        seed_ids,
+        resolution,
+        all_strategies=strategy_set,
+    )
 
 
 # ------------------------------------------------------------------------------------------
@@ -204,10 +220,20 @@ class Explanation:
     drivers: pl.DataFrame  # feature, label, value, contribution (sorted by |contribution|)
     bias: float
     evidence: dict[str, Any] | None
+    genome_rank: int | None = None
+    genes: int | None = None
+    gate: str = ""
 
     def text(self, n: int = 3) -> str:
         """A short plain-text card (CLI output)."""
-        lines = [f"{self.symbol} in {self.strategy}: rank {self.rank}, score {self.score:.3f}"]
+        where = (
+            f"rank {self.genome_rank} of {self.genes:,} genes"
+            if self.genome_rank is not None and self.genes
+            else f"rank {self.rank}"
+        )
+        lines = [f"{self.symbol} in {self.strategy}: {where}, score {self.score:.3f}"]
+        if self.gate:
+            lines.append(f"  gated out (ranks after every gene that passes): {self.gate}")
         pos = self.drivers.filter(pl.col("contribution") > 0).head(n)
         neg = self.drivers.filter(pl.col("contribution") < 0).head(n)
         lines.append("  pushes up:")
@@ -348,8 +374,18 @@ class Ranking:
         if self.evidence is not None:
             ev = self.evidence.filter((pl.col("symbol") == gene) & (pl.col("strategy") == strategy))
             card = ev.row(0, named=True) if ev.height else None
+        genes = int(self.manifest.get("genes") or 0) or None
         return Explanation(
-            gene, strategy, row["rank"], row["score"], drivers, float(contrib[-1]), card
+            gene,
+            strategy,
+            row["rank"],
+            row["score"],
+            drivers,
+            float(contrib[-1]),
+            card,
+            genome_rank=row.get("genome_rank"),
+            genes=genes,
+            gate=row.get("gate") or "",
         )
 
     def write(
@@ -440,14 +476,17 @@ def _rank_within(
     symbols: np.ndarray,
     *,
     codes: tuple[np.ndarray, np.ndarray] | None = None,
+    gated: np.ndarray | None = None,
 ) -> np.ndarray:
-    """1-based ranks within each strategy; ties broken by symbol (A-Z), then row order.
+    """1-based ranks within each strategy: gate-passing rows first, then score, then symbol.
 
-    One stable lexsort over all rows (strategy, -score, symbol), instead of a Python sort per
-    strategy: the rank intervals re-rank every bootstrap replicate, 100k rows each genome-wide.
+    One stable lexsort over all rows (strategy, gated, -score, symbol), instead of a Python sort
+    per strategy: the rank intervals re-rank every bootstrap replicate, 100k rows each
+    genome-wide. A row that fails its strategy's gates ranks after every row that passes.
     """
     strategy_code, symbol_code = codes or (_codes(strategy), _codes(symbols))
-    order = np.lexsort((symbol_code, -np.asarray(scores, dtype=float), strategy_code))
+    gate_key = np.zeros(len(symbol_code), dtype=np.int8) if gated is None else gated.astype(np.int8)
+    order = np.lexsort((symbol_code, -np.asarray(scores, dtype=float), gate_key, strategy_code))
     ranks = np.empty(len(order), dtype=np.int64)
     if len(order):
         sorted_strategy = strategy_code[order]
@@ -458,10 +497,15 @@ def _rank_within(
 
 
 def _intervals(
-    strategy: np.ndarray, replicates: np.ndarray, symbols: np.ndarray
+    strategy: np.ndarray,
+    replicates: np.ndarray,
+    symbols: np.ndarray,
+    gated: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     codes = (_codes(strategy), _codes(symbols))
-    ranks = np.vstack([_rank_within(strategy, rep, symbols, codes=codes) for rep in replicates])
+    ranks = np.vstack(
+        [_rank_within(strategy, rep, symbols, codes=codes, gated=gated) for rep in replicates]
+    )
     low = np.floor(np.percentile(ranks, 5, axis=0)).astype(np.int64)
     high = np.ceil(np.percentile(ranks, 95, axis=0)).astype(np.int64)
     return low, high, (ranks <= 10).mean(axis=0)
@@ -525,13 +569,21 @@ def rank(
     report("fitting", 0, 1)
     the_scorer.fit(context)
     report("scoring", 0, 1)
-    rows = context.rows(inputs.targets["entrez_id"].to_list())
+    shown = inputs.strategies.ids
+    rows = context.rows(inputs.targets["entrez_id"].to_list()).filter(
+        pl.col("strategy").is_in(shown)
+    )
     result = the_scorer.score(rows)
-    table = _assemble(rows, result, inputs)
+    report("genome ranks", 0, 1)
+    genome = genome_ranks(the_scorer, context, shown)
+    table = _assemble(rows, result, inputs, genome)
     card = _model_card(the_scorer, inputs, seed)
     if evaluate_model and hasattr(the_scorer, "training_"):
         report("evaluating", 0, 1)
         card["evaluation"] = _quick_evaluation(the_scorer, context, inputs, seed)
+        card["genome_validation"] = genome_validation_of(
+            the_scorer, context, inputs.strategies.ids, seed, genome=genome
+        )
     manifest = _manifest(
         inputs,
         scorer=the_scorer,
@@ -569,13 +621,104 @@ def rank(
     )
 
 
-def _assemble(rows: pl.DataFrame, result: ScoreResult, inputs: RankInputs) -> pl.DataFrame:
+def gates_for(features: pl.DataFrame, strategies: StrategySet) -> pl.DataFrame:
+    """``strategy, entrez_id, gate`` for every gene: the failed gates' reasons, empty if none."""
+    from targetrank.features.gates import gate_frame
+
+    return pl.concat(
+        [
+            gate_frame(features, s.gates).with_columns(pl.lit(s.id).alias("strategy"))
+            for s in strategies
+        ]
+    ).select("strategy", "entrez_id", "gate")
+
+
+def point_scores(scorer: Scorer, rows: pl.DataFrame) -> np.ndarray:
+    """Scores only (no contributions or replicates) where the scorer offers that shortcut."""
+    fast = getattr(scorer, "point_scores", None)
+    if callable(fast):
+        return np.asarray(fast(rows), dtype=float)
+    return np.asarray(scorer.score(rows).scores, dtype=float)
+
+
+def genome_ranks(
+    scorer: Scorer, context: ScoringContext, strategy_ids: Sequence[str]
+) -> pl.DataFrame:
+    """Every gene's rank in each strategy (gates first, then score, then symbol).
+
+    The same number whatever panel or strategy subset a run shows: ``rank`` orders a run's own
+    targets, ``genome_rank`` places each among all genes of the feature table.
+    """
+    rows = context.rows().filter(pl.col("strategy").is_in(list(strategy_ids)))
+    scores = point_scores(scorer, rows)
+    gates = gates_for(context.features, context.strategies)
+    keys = rows.select("strategy", "entrez_id", "symbol").join(
+        gates, on=["strategy", "entrez_id"], how="left", maintain_order="left"
+    )
+    ranks = _rank_within(
+        keys["strategy"].to_numpy(),
+        scores,
+        keys["symbol"].to_numpy(),
+        gated=(keys["gate"].fill_null("") != "").to_numpy(),
+    )
+    return keys.select(
+        "strategy", "entrez_id", "gate", pl.Series("genome_rank", ranks), pl.Series("_s", scores)
+    )
+
+
+def genome_validation_of(
+    scorer: Scorer,
+    context: ScoringContext,
+    strategy_ids: Sequence[str],
+    seed: int,
+    *,
+    genome: pl.DataFrame | None = None,
+) -> dict[str, Any]:
+    """Genome-wide validation of a fitted scorer against weighted, PubMed and random baselines."""
+    from targetrank.features.gates import HOUSEKEEPING
+    from targetrank.model.scoring import PopularityScorer, WeightedScorer
+    from targetrank.model.validation import genome_validation
+
+    if genome is None:
+        genome = genome_ranks(scorer, context, strategy_ids)
+    rows = context.rows().filter(pl.col("strategy").is_in(list(strategy_ids)))
+    keys = rows.select(
+        "strategy",
+        "entrez_id",
+        "symbol",
+        pl.col("pubmed_count_focused").fill_null(0),
+        HOUSEKEEPING.alias("housekeeping"),
+    ).join(
+        genome.select("strategy", "entrez_id", "gate", "_s"),
+        on=["strategy", "entrez_id"],
+        how="left",
+        maintain_order="left",
+    )
+    keys = keys.with_columns((pl.col("gate").fill_null("") != "").alias("gated"))
+    scores = {
+        getattr(scorer, "name", "model"): keys["_s"].to_numpy(),
+        "weighted": WeightedScorer().fit(context).score(rows).scores,
+        "pubmed_popularity": PopularityScorer().score(rows).scores,
+    }
+    return genome_validation(keys.drop("_s", "gate"), scores, context.evidence, seed=seed)
+
+
+def _assemble(
+    rows: pl.DataFrame, result: ScoreResult, inputs: RankInputs, genome: pl.DataFrame
+) -> pl.DataFrame:
     strategy = rows["strategy"].to_numpy()
     symbols = rows["symbol"].to_numpy()
     scores = np.asarray(result.scores, dtype=float)
-    ranks = _rank_within(strategy, scores, symbols)
+    keyed = rows.select("strategy", "entrez_id").join(
+        genome.select("strategy", "entrez_id", "gate", "genome_rank"),
+        on=["strategy", "entrez_id"],
+        how="left",
+        maintain_order="left",
+    )
+    gated = (keyed["gate"].fill_null("") != "").to_numpy()
+    ranks = _rank_within(strategy, scores, symbols, gated=gated)
     if result.replicates is not None and len(result.replicates):
-        low, high, p10 = _intervals(strategy, result.replicates, symbols)
+        low, high, p10 = _intervals(strategy, result.replicates, symbols, gated)
         p_top10 = pl.Series("p_top10", p10)
     else:
         low, high = ranks, ranks
@@ -608,6 +751,8 @@ def _assemble(rows: pl.DataFrame, result: ScoreResult, inputs: RankInputs) -> pl
             pl.Series("rank_high", high),
             p_top10.round(3),
             pl.Series("top_drivers", drivers, dtype=pl.String),
+            keyed["genome_rank"],
+            keyed["gate"].fill_null(""),
         )
         .join(ev, on=["strategy", "entrez_id"], how="left", maintain_order="left")
         .join(
@@ -745,6 +890,11 @@ def _manifest(
         "data_releases": releases,
         "input_hash": digest,
         "rows": int(inputs.targets.height * len(inputs.strategies)),
+        "genes": int(inputs.features.height),
+        "ranked_universe": "rank: among this run's targets; genome_rank: among all "
+        f"{inputs.features.height} genes of the feature table (gate-passing genes first); "
+        "scores come from models fitted on every strategy of the strategy file, so a target's "
+        "score is the same whatever panel or strategies a run shows",
         "tie_break": TIE_BREAK,
         "uncertainty": "none (deterministic scorer)"
         if deterministic
@@ -807,4 +957,6 @@ def evaluate(
     report("evaluating", 0, 1)
     table, summary = _evaluate_fitted(model, context, inputs, seed, n_bootstrap)
     card = _model_card(model, inputs, seed)
+    report("genome validation", 0, 1)
+    card["genome_validation"] = genome_validation_of(model, context, inputs.strategies.ids, seed)
     return Evaluation(table, model.prior_.metrics, summary["recall_approved_top10"], card)

@@ -69,6 +69,7 @@ class Strategy:
     compartments: tuple[Compartment, ...]
     modalities: tuple[str, ...]
     weights: tuple[Weight, ...]
+    gates: tuple[str, ...] = ()  # see targetrank.features.gates.GATES
 
     def weight_map(self) -> dict[str, Weight]:
         """Weights keyed by feature."""
@@ -344,6 +345,17 @@ def parse_strategies(data: Mapping[str, Any], source: str) -> StrategySet:
                     f"unknown modality '{modality}'",
                     f"use one of {', '.join(MODALITIES)}",
                 )
+        gate_ids = _strings(source, label, "gates", entry.get("gates", []))
+        from targetrank.features.gates import GATES
+
+        for gate in gate_ids:
+            if gate not in GATES:
+                raise _err(
+                    source,
+                    label,
+                    f"unknown gate '{gate}'",
+                    f"use one of {', '.join(GATES)} (or add a Gate in targetrank/features/gates.py)",
+                )
         weights = tuple(
             _parse_weight(source, label, f, w, known) for f, w in entry["weights"].items()
         )
@@ -358,6 +370,7 @@ def parse_strategies(data: Mapping[str, Any], source: str) -> StrategySet:
                 compartments=tuple(compartments[c] for c in compartment_ids),
                 modalities=modality_ids,
                 weights=weights,
+                gates=gate_ids,
             )
         )
     seeds = _strings(source, "seed_panel", "seed_panel", data.get("seed_panel", []))

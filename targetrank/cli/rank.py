@@ -209,6 +209,21 @@ def evaluate(
     click.echo("\nLevel 2 (strategy ranker, NDCG with 95% bootstrap CI, out-of-fold):")
     wide = result.wide()
     click.echo(render_table(wide.to_dicts(), wide.columns, max_width=24))
+    import polars as pl
+
+    from targetrank.model.validation import validation_table
+
+    genome = result.model_card.get("genome_validation")
+    if genome:
+        click.echo(
+            "\nGenome-wide validation (all genes; gates first; model scores out-of-fold for "
+            "evidence targets; external = published lists outside the evidence base):"
+        )
+        vt = validation_table(genome).with_columns(pl.col(pl.Float64).round(2))
+        click.echo(render_table(vt.to_dicts(), vt.columns, max_width=14))
+        worst = {m: max(p.values()) for m, p in genome["overlap_top100"].items()}
+        click.echo("  largest top-100 overlap between two strategies: " + ", ".join(
+            f"{m} {v}" for m, v in worst.items()))  # fmt: skip
     click.echo("\nRecall of approved targets in the top 10:")
     for method, per in result.recall.items():
         click.echo(f"  {method}: " + ", ".join(f"{k} {v:.2f}" for k, v in per.items()))

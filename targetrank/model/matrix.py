@@ -15,6 +15,11 @@ _NUMERIC = (pl.Boolean, pl.Int8, pl.Int16, pl.Int32, pl.Int64, pl.UInt8, pl.UInt
             pl.UInt64, pl.Float32, pl.Float64)  # fmt: skip
 
 
+#: Why literature volume never feeds a model: a ranker that learns how much has been written about
+#: a gene learns fame, not biology. The counts stay in exports as context.
+LITERATURE_REFUSAL = "literature volume (context only: a model must not learn fame)"
+
+
 @dataclass
 class FeatureSelection:
     """Which columns a model learns from, and why the others are left out."""
@@ -52,6 +57,8 @@ def select_model_features(
             refused[col] = "not in the feature table"
         elif col in leaky:
             refused[col] = "encodes clinical precedence (leakage guard)"
+        elif col in specs and specs[col].family == "literature":
+            refused[col] = LITERATURE_REFUSAL
         elif col in specs and not specs[col].model:
             refused[col] = "support column (data coverage, not biology)"
         elif df.schema[col] not in _NUMERIC:

@@ -45,6 +45,11 @@ class RankerConfig:
     n_background: int = 200
     prior_folds: int = 5
     cross_negatives: bool = True
+    n_housekeeping: int = 20  # known non-targets per strategy (core-essential, ribosomal, MT)
+    match_popularity: bool = True  # background matched to the positives' literature volume
+    # feed the level-1 precedence prior to level 2: off by default, because "looks like a 2016
+    # drug target" carries the literature's fame into the ranking (see README, Ranker v2)
+    use_prior: bool = False
     ranker_params: dict[str, Any] = field(default_factory=dict)
     prior_params: dict[str, Any] = field(default_factory=dict)
     features: list[str] | None = None  # restrict level-2 gene features (leaky ones refused)
@@ -104,6 +109,8 @@ class LightGBMScorer:
             n_background=cfg.n_background,
             seed=context.seed,
             cross_negatives=cfg.cross_negatives,
+            n_housekeeping=cfg.n_housekeeping,
+            match_on="pubmed_count_focused" if cfg.match_popularity else None,
         )
         train_rows = self.rows_for(context, self.training_.rows.select("strategy", "entrez_id"))
         requested = None
@@ -116,8 +123,9 @@ class LightGBMScorer:
                 PRIOR_COLUMN,
                 *[indicator_name(s) for s in self.strategy_ids_],
             ]
+        exclude = ("strategy",) if cfg.use_prior else ("strategy", PRIOR_COLUMN)
         self.selection_: FeatureSelection = select_model_features(
-            train_rows, requested=requested, exclude=("strategy",)
+            train_rows, requested=requested, exclude=exclude
         )
         self.feature_names_ = self.selection_.used
         X = to_matrix(train_rows, self.feature_names_)
@@ -241,6 +249,26 @@ class LightGBMScorer:
             replicates if len(self.boot_) else None,
             in_train,
         )
+
+    def point_scores(self, rows: pl.DataFrame) -> np.ndarray:
+        """The scores of :meth:`score` without contributions or replicates (genome ranks)."""
+        if not hasattr(self, "full_model_"):
+            raise ModelError("The ranker is not fitted", fix="call fit(context) first")
+        if PRIOR_COLUMN not in rows.columns:
+            rows = rows.join(self.prior_map_, on="entrez_id", how="left", maintain_order="left")
+        X = to_matrix(rows, self.feature_names_)
+        target = rows["entrez_id"].to_numpy()
+        in_train = np.isin(target, self.training_.targets)
+        scores = np.zeros(len(target))
+        if (~in_train).any():
+            scores[~in_train] = self.full_model_.predict(X[~in_train])
+        for fold_of, models in zip(self.fold_of_, self.oof_models_, strict=True):
+            folds = _fold_lookup(fold_of, target)
+            for k, model in enumerate(models):
+                sel = in_train & (folds == k)
+                if sel.any():
+                    scores[sel] += model.predict(X[sel]) / len(self.oof_models_)
+        return scores
 
     def training_scores(self) -> pl.DataFrame:
         """Out-of-fold scores of the level-2 training rows (strategy, entrez_id, label, role, score)."""

@@ -1,9 +1,18 @@
-"""Level-2 training table: per strategy, its evidence targets, the seed panel and a background.
+"""Level-2 training table: per strategy, its evidence targets, the seed panel and negatives.
 
 Rows are (target, strategy); query groups are the strategies, in file order; labels are the
-evidence base's graded relevance (0 for seed-panel genes without evidence in that strategy and for
-the background sample). The background is a fixed-seed sample of genes that are in no strategy's
-evidence base, so the model also learns what separates strategy-relevant targets from the rest.
+evidence base's graded relevance (0 for seed-panel genes without evidence in that strategy and
+for every negative). Negatives are chosen so that fame cannot separate them from the positives:
+
+- **popularity-matched background**: genes in no strategy's evidence base that pass the
+  strategy's modality gates, sampled so that their literature volume (focused PubMed articles,
+  in genome-wide deciles) has the same distribution as the strategy's positives. A model cannot
+  then learn "much written about = target"; it has to learn what sets targets apart among
+  equally studied, equally reachable genes;
+- **known non-targets**: a sample of core-essential, ribosomal and mitochondrially encoded genes
+  (the ``not_housekeeping`` gate's genes), which no strategy here targets;
+- **other strategies' targets** (label 0 here), so the model learns what is specific to this
+  strategy, not only "clinical target or not".
 """
 
 from __future__ import annotations
@@ -50,6 +59,8 @@ def build_training_table(
     n_background: int = 200,
     seed: int = 0,
     cross_negatives: bool = True,
+    n_housekeeping: int = 20,
+    match_on: str | None = "pubmed_count_focused",
 ) -> TrainingTable:
     """Assemble the level-2 training rows.
 
@@ -64,7 +75,13 @@ def build_training_table(
         cross_negatives: Also add the other strategies' evidence targets (label 0 here), so the
             model learns what sets this strategy's targets apart, not only "clinical target or
             not".
+        n_housekeeping: Known non-targets (core-essential, ribosomal, mitochondrially encoded)
+            per strategy.
+        match_on: Column whose distribution the background matches to the positives' (None:
+            uniform sampling).
     """
+    from targetrank.features.gates import HOUSEKEEPING, gate_frame
+
     evidence_ids = set(evidence["entrez_id"].to_list())
     pool = np.sort(
         np.array(
@@ -75,6 +92,12 @@ def build_training_table(
             ]
         )
     )
+    housekeeping = np.sort(
+        universe.filter(HOUSEKEEPING & ~pl.col("entrez_id").is_in(list(evidence_ids)))[
+            "entrez_id"
+        ].to_numpy()
+    )
+    bins = _bins(universe, match_on)
     frames = []
     groups = []
     for i, strategy in enumerate(strategies):
@@ -102,16 +125,26 @@ def build_training_table(
                 )
             )
         rng = np.random.default_rng([seed, i])
-        take = min(n_background, len(pool))
-        background = pl.DataFrame(
-            {"entrez_id": np.sort(rng.choice(pool, size=take, replace=False))},
-            schema={"entrez_id": pl.Int64},
-        ).select(
+        reachable = [g for g in strategy.gates if g != "not_housekeeping"]
+        passing = gate_frame(universe, tuple(reachable)).filter(pl.col("gate") == "")
+        strategy_pool = pool[np.isin(pool, passing["entrez_id"].to_numpy())]
+        positives = ev.filter(pl.col("label") > 0)["entrez_id"].to_numpy()
+        drawn = _matched_sample(strategy_pool, positives, bins, n_background, rng)
+        background = pl.DataFrame({"entrez_id": drawn}, schema={"entrez_id": pl.Int64}).select(
             "entrez_id", pl.lit(0, pl.Int64).alias("label"), pl.lit("background").alias("role")
         )
-        group = pl.concat([ev, seeds, others, background]).with_columns(
+        taken = set(drawn.tolist()) | set(ev["entrez_id"].to_list())
+        hk_pool = np.array([g for g in housekeeping if g not in taken], dtype=np.int64)
+        hk = pl.DataFrame(
+            {"entrez_id": np.sort(rng.choice(hk_pool, min(n_housekeeping, len(hk_pool)), False))},
+            schema={"entrez_id": pl.Int64},
+        ).select(
+            "entrez_id", pl.lit(0, pl.Int64).alias("label"), pl.lit("non_target").alias("role")
+        )
+        group = pl.concat([ev, seeds, others, background, hk]).with_columns(
             pl.lit(strategy.id).alias("strategy")
         )
+        group = group.unique("entrez_id", keep="first", maintain_order=True)
         if group.filter(pl.col("label") > 0).height == 0:
             raise ModelError(
                 f"Strategy '{strategy.id}' has no evidence target with a grade above 0",
@@ -124,3 +157,51 @@ def build_training_table(
         groups.append(group.height)
     rows = pl.concat(frames)
     return TrainingTable(rows, groups, [s.id for s in strategies])
+
+
+def _bins(universe: pl.DataFrame, column: str | None, n: int = 10) -> dict[int, int]:
+    """Entrez id -> genome-wide decile of ``column`` (log scale); {} without matching."""
+    if column is None or column not in universe.columns:
+        return {}
+    values = np.log1p(universe[column].fill_null(0).cast(pl.Float64).to_numpy())
+    edges = np.unique(np.quantile(values, np.linspace(0, 1, n + 1)[1:-1]))
+    codes = np.searchsorted(edges, values, side="right")
+    return dict(zip(universe["entrez_id"].to_list(), codes.tolist(), strict=True))
+
+
+def _matched_sample(
+    pool: np.ndarray,
+    positives: np.ndarray,
+    bins: dict[int, int],
+    size: int,
+    rng: np.random.Generator,
+) -> np.ndarray:
+    """``size`` genes of ``pool`` whose bin distribution follows the positives' (sorted ids).
+
+    Each positive's bin gets an equal share of the sample; a bin with too few pool genes gives
+    all it has and the rest is drawn from the neighbouring bins, nearest first.
+    """
+    size = min(size, len(pool))
+    if not bins or len(positives) == 0:
+        return np.sort(rng.choice(pool, size=size, replace=False))
+    pool_bins = np.array([bins.get(int(g), 0) for g in pool])
+    wanted = np.bincount([bins.get(int(p), 0) for p in positives], minlength=pool_bins.max() + 1)
+    quota = np.floor(wanted / wanted.sum() * size).astype(int)
+    quota[np.argmax(wanted)] += size - quota.sum()
+    chosen: list[int] = []
+    left = set(range(len(pool)))
+    for b in np.argsort(-wanted, kind="stable"):
+        need = int(quota[b])
+        for d in range(len(quota)):
+            if need <= 0:
+                break
+            for nb in sorted({b - d, b + d}):
+                if nb < 0 or need <= 0:
+                    continue
+                idx = [i for i in np.flatnonzero(pool_bins == nb) if i in left]
+                take = rng.choice(idx, size=min(need, len(idx)), replace=False) if idx else []
+                for i in take:
+                    left.discard(int(i))
+                    chosen.append(int(pool[i]))
+                need -= len(take)
+    return np.sort(np.array(chosen, dtype=np.int64))

@@ -1,0 +1,110 @@
+"""Modality gates: what a target must be for a strategy's modality to reach it.
+
+A gate is a yes/no rule over a gene's features, declared by name in the strategy file
+(``gates = ["antibody_reachable", "not_housekeeping"]``). A gene that fails a gate keeps its row
+and its score, but ranks after every gene that passes, with the gate named as the reason: an
+intracellular protein is no antibody target however well it scores, and a core-essential gene
+is no target of any strategy here. Missing data never passes a gate silently: a gene whose
+localisation is unknown fails a localisation gate, and the reason says so.
+
+Add a gate in one place: a :class:`Gate` in :data:`GATES`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import polars as pl
+
+#: Vital-organ expression above which a surface protein is no CAR antigen here (HPA consensus
+#: nTPM, highest of heart, liver, kidney, lung, brain): about the top 5 % of surface proteins;
+#: CLDN18 (127) and MSLN (89), targets of CAR-T trials, stay below it.
+CAR_VITAL_ORGAN_MAX = 150.0
+
+
+def _flag(column: str) -> pl.Expr:
+    return pl.col(column).fill_null(False)
+
+
+def _is_one(column: str) -> pl.Expr:
+    return (pl.col(column) == 1).fill_null(False)
+
+
+SURFACE = _flag("is_surface") | _is_one("ot_prio_isInMembrane")
+SECRETED = _flag("is_secreted") | _is_one("ot_prio_isSecreted")
+SMALL_MOLECULE = (
+    _flag("druggable_family_sm")
+    | _is_one("ot_prio_hasSmallMoleculeBinder")
+    | _is_one("ot_prio_hasPocket")
+    | _is_one("ot_prio_hasLigand")
+)
+HOUSEKEEPING = (
+    _flag("core_essential_control")
+    | _flag("ps_adam_core")
+    | _flag("ribosomal_protein")
+    | _flag("mito_encoded")
+)
+
+
+@dataclass(frozen=True)
+class Gate:
+    """A named rule: ``passes`` is True for genes the modality can reach."""
+
+    name: str
+    description: str
+    passes: pl.Expr
+    reason: str  # shown for a gene that fails
+
+    def columns(self) -> list[str]:
+        """Feature columns the rule reads."""
+        return self.passes.meta.root_names()
+
+
+GATES: dict[str, Gate] = {
+    g.name: g
+    for g in [
+        Gate(
+            "not_housekeeping",
+            "not a core-essential gene (DepMap Hart/Blomen controls or Project Score ADaM "
+            "core), ribosomal protein or mitochondrially encoded gene",
+            ~HOUSEKEEPING,
+            "core-essential, ribosomal or mitochondrially encoded",
+        ),
+        Gate(
+            "antibody_reachable",
+            "at the cell surface or secreted (SURFY/CSPA/GO/HPA, or Open Targets membrane / "
+            "secreted factor)",
+            SURFACE | SECRETED,
+            "neither surface nor secreted: no antibody reaches it",
+        ),
+        Gate(
+            "antibody_or_small_molecule",
+            "reachable by an antibody (surface or secreted) or a small molecule (a tractable "
+            "family, or Open Targets small-molecule binder, pocket or ligand)",
+            SURFACE | SECRETED | SMALL_MOLECULE,
+            "neither antibody-reachable nor small-molecule tractable",
+        ),
+        Gate(
+            "car_antigen",
+            f"a cell-surface protein with vital-organ expression at most {CAR_VITAL_ORGAN_MAX:g} "
+            "nTPM (HPA; heart, liver, kidney, lung, brain)",
+            SURFACE & (pl.col("hpa_vital_organ_max") <= CAR_VITAL_ORGAN_MAX).fill_null(False),
+            "not a surface protein with low vital-organ expression (CAR antigen gate; "
+            "HLA-presented antigens such as MAGEA4 need a TCR strategy)",
+        ),
+    ]
+}
+
+
+def gate_frame(features: pl.DataFrame, gates: tuple[str, ...]) -> pl.DataFrame:
+    """``entrez_id`` plus ``gate``: empty where every gate passes, else the failed gates' reasons."""
+    if not gates:
+        return features.select("entrez_id", pl.lit("").alias("gate"))
+    fails = [
+        pl.when(GATES[g].passes).then(None).otherwise(pl.lit(f"{g}: {GATES[g].reason}"))
+        for g in gates
+    ]
+    return features.select(
+        "entrez_id",
+        pl.concat_str(fails, separator="; ", ignore_nulls=True).fill_null("").alias("gate"),
+    )
