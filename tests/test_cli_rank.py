@@ -62,6 +62,7 @@ def test_seed_panel_in_every_strategy_with_original_names(default_run):
     assert list(rows[0]) == [
         "strategy", "rank", "symbol", "ensembl_id", "score", "rank_low", "rank_high",
         "p_top10", "evidence_stage", "failed_phase3", "top_drivers", "citations", "query",
+        "genome_rank", "gate",
     ]  # fmt: skip
     for strategy in STRATEGIES:
         got = {r["symbol"]: r["query"] for r in rows if r["strategy"] == strategy}

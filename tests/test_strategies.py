@@ -34,7 +34,7 @@ def test_packaged_file_has_the_five_review_strategies():
     assert table["number"].to_list() == [1, 2, 3, 4, 5]
     assert all("review strategy" in d for d in table["description"])
     delivery = table.filter(pl.col("id") == "bone_targeted_delivery")["description"][0]
-    assert "delivery modality" in delivery and "would help" in delivery
+    assert "not a target class" in delivery and "FDPS" in delivery  # a modality, not a target class
 
 
 def test_seed_panel():
