@@ -1,0 +1,217 @@
+"""Ranker v2: ranks by biology, not fame; one answer however it is asked.
+
+What a user relies on: literature counts never become a model feature; the negatives a strategy
+is trained against cannot be told apart by PubMed volume; core-essential and intracellular genes
+cannot top an antibody or CAR list; a target's score does not depend on which other targets or
+strategies were asked for, nor on whether ``explain`` reads a run.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+import pytest
+
+import targetrank as t
+from targetrank.features.gates import GATES, gate_frame
+from targetrank.features import REGISTRY
+from targetrank.model.matrix import LITERATURE_REFUSAL, select_model_features
+from targetrank.model.training import _bins, _matched_sample, build_training_table
+from targetrank.model.validation import external_targets, genome_validation
+
+CHECKPOINT = "checkpoint_combination"
+
+
+# -- literature is context, never a learned feature ---------------------------------------------
+
+
+def test_literature_counts_are_refused_as_model_features():
+    features = t.load_features()
+    specs = REGISTRY.specs()
+    literature = [c for c in features.columns if c in specs and specs[c].family == "literature"]
+    assert "pubmed_count_focused" in literature  # stays in the table, as export context
+    chosen = select_model_features(features)
+    assert not set(literature) & set(chosen.used)
+    for column in literature:
+        assert chosen.refused[column] == LITERATURE_REFUSAL
+    # nor may a proxy of fame slip in: no used feature correlates strongly with PubMed volume
+    pubmed = features["pubmed_count_focused"].fill_null(0).cast(pl.Float64)
+    for column in chosen.used:
+        values = features[column].cast(pl.Float64)
+        frame = pl.DataFrame({"a": values, "b": pubmed}).drop_nulls()
+        if frame.height < 1000 or frame["a"].n_unique() < 2:
+            continue
+        rho = frame.select(pl.corr("a", "b", method="spearman")).item()
+        assert abs(rho) < 0.6, (column, rho)
+
+
+# -- negatives matched on literature volume -------------------------------------------------------
+
+
+def test_matched_sample_follows_the_positives_literature_bins():
+    rng = np.random.default_rng(0)
+    pool = np.arange(1, 5001)
+    counts = np.concatenate([np.zeros(4000), rng.integers(50, 5000, 1000)])  # most unstudied
+    universe = pl.DataFrame({"entrez_id": pool, "pubmed": counts})
+    bins = _bins(universe, "pubmed")
+    positives = pool[4000:4050]  # all well studied
+    drawn = _matched_sample(pool, positives, bins, 200, np.random.default_rng(1))
+    assert len(drawn) == 200 and len(set(drawn.tolist())) == 200
+    drawn_counts = counts[drawn - 1]
+    uniform = counts[np.random.default_rng(1).choice(len(pool), 200, replace=False)]
+    # a uniform sample is ~80 % unstudied; a matched one looks like the positives
+    assert np.mean(uniform == 0) > 0.7
+    assert np.mean(drawn_counts == 0) < 0.1
+    assert abs(np.median(np.log1p(drawn_counts)) - np.median(np.log1p(counts[positives - 1]))) < 1
+
+
+def test_training_negatives_cannot_be_separated_by_fame(context):
+    table = build_training_table(
+        context.evidence, context.strategies, context.features, context.seed_entrez, seed=0
+    )
+    rows = table.rows.join(
+        context.features.select("entrez_id", "pubmed_count_focused"), on="entrez_id", how="left"
+    )
+    pubmed = np.log1p(context.features["pubmed_count_focused"].fill_null(0).to_numpy())
+    for strategy in context.strategies.ids:
+        group = rows.filter(pl.col("strategy") == strategy)
+        pos = np.log1p(group.filter(pl.col("label") > 0)["pubmed_count_focused"].fill_null(0))
+        bg = group.filter(pl.col("role") == "background")["pubmed_count_focused"].fill_null(0)
+        assert bg.len() > 50, strategy
+        matched_gap = abs(float(np.median(np.log1p(bg))) - float(np.median(pos)))
+        random_gap = abs(float(np.median(pubmed)) - float(np.median(pos)))
+        # random genes sit 2-4 log units (10-50x fewer papers) below the positives
+        assert random_gap > 2 and matched_gap < 0.5 * random_gap, (strategy, matched_gap)
+        assert group.filter(pl.col("role") == "non_target").height > 0, strategy
+
+
+def test_known_non_targets_are_housekeeping_genes(context):
+    table = build_training_table(
+        context.evidence, context.strategies, context.features, context.seed_entrez, seed=0
+    )
+    hk = table.rows.filter(pl.col("role") == "non_target")["entrez_id"].unique().to_list()
+    flags = context.features.filter(pl.col("entrez_id").is_in(hk)).select(
+        pl.any_horizontal(
+            pl.col("core_essential_control").fill_null(False),
+            pl.col("ps_adam_core").fill_null(False),
+            pl.col("ribosomal_protein").fill_null(False),
+            pl.col("mito_encoded").fill_null(False),
+        )
+    )
+    assert flags.to_series().all()
+    assert (table.rows.filter(pl.col("role") == "non_target")["label"] == 0).all()
+
+
+# -- modality gates ------------------------------------------------------------------------------
+
+
+def _gate(symbols: list[str], gates: tuple[str, ...]) -> dict[str, str]:
+    features = t.load_features()
+    part = features.filter(pl.col("symbol").is_in(symbols))
+    frame = gate_frame(part, gates)
+    return dict(zip(part["symbol"], frame["gate"], strict=True))
+
+
+def test_housekeeping_and_intracellular_genes_fail_antibody_gates():
+    got = _gate(["RPL3", "PCNA", "TIGIT", "SPP1", "TNFSF11"], ("antibody_reachable",
+                                                               "not_housekeeping"))  # fmt: skip
+    assert got["RPL3"] and got["PCNA"]  # ribosomal / core essential, intracellular
+    assert "no antibody" in got["PCNA"]
+    assert got["TIGIT"] == "" and got["SPP1"] == "" and got["TNFSF11"] == ""
+
+
+def test_car_gate_refuses_secreted_and_keeps_clinical_car_antigens():
+    got = _gate(["TNFRSF17", "CD19", "MS4A1", "SPP1", "DKK1"], ("car_antigen",))
+    assert got["TNFRSF17"] == "" and got["CD19"] == "" and got["MS4A1"] == ""
+    assert got["SPP1"] and got["DKK1"]  # secreted: nothing for a CAR to bind
+
+
+def test_unknown_localisation_never_passes_a_localisation_gate():
+    frame = pl.DataFrame(
+        {"entrez_id": [1], "symbol": ["X"], "is_surface": [None], "is_secreted": [None]},
+        schema_overrides={"is_surface": pl.Boolean, "is_secreted": pl.Boolean},
+    )
+    for column in GATES["antibody_reachable"].columns():
+        if column not in frame.columns:
+            frame = frame.with_columns(pl.lit(None).alias(column))
+    assert gate_frame(frame, ("antibody_reachable",))["gate"][0] != ""
+
+
+def test_gated_targets_rank_after_every_target_that_passes():
+    ranking = t.rank(["TIGIT", "PCNA", "RPL3", "PD-1", "CD274"], strategies=[CHECKPOINT],
+                     scorer="weighted", evaluate_model=False)  # fmt: skip
+    table = ranking.table.sort("rank")
+    gated = table["gate"] != ""
+    assert gated.any() and not gated.all()
+    assert table.filter(gated)["rank"].min() > table.filter(~gated)["rank"].max()
+
+
+# -- genome-wide validation ----------------------------------------------------------------------
+
+
+def test_genome_validation_tells_a_good_scorer_from_a_random_one():
+    rng = np.random.default_rng(0)
+    n = 2000
+    keys = pl.DataFrame(
+        {
+            "strategy": ["s"] * n,
+            "entrez_id": np.arange(n),
+            "symbol": [f"G{i}" for i in range(n)],
+            "pubmed_count_focused": rng.integers(0, 1000, n),
+            "gated": [False] * n,
+            "housekeeping": [False] * n,
+        }
+    )
+    evidence = pl.DataFrame(
+        {"strategy": ["s"] * 20, "entrez_id": np.arange(20), "grade": [5] * 20}
+    )
+    good = np.where(np.arange(n) < 20, 10.0, 0.0) + rng.normal(0, 0.1, n)
+    random = rng.normal(0, 1, n)
+    none = pl.DataFrame(schema={"strategy": pl.String, "symbol": pl.String, "source": pl.String})
+    g = genome_validation(keys, {"model": good, "noise": random}, evidence, external=none)
+    s = g["per_strategy"]["s"]
+    assert s["model"]["median_rank_grade5"] <= 20
+    assert s["noise"]["median_rank_grade5"] > 300 and s["random"]["median_rank_grade5"] > 300
+    assert s["model"]["recall_top100"] == 1.0
+    assert s["model"]["median_rank_grade5_ci95"][1] <= 20
+
+
+def test_external_validation_lists_are_cited_and_not_in_the_training_labels():
+    ext = external_targets()
+    assert ext.height > 0
+    assert ext["source"].str.len_chars().min() > 10  # every row names its source
+    assert set(ext["strategy"]) <= set(t.strategies()["id"])
+    resolved = t.resolve(ext["symbol"].unique().to_list()).targets
+    assert resolved.height == ext["symbol"].n_unique()
+
+
+# -- one answer (issue 17, part 1) ---------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def one_answer():
+    kw = {"scorer": "lightgbm", "evaluate_model": False}
+    default = t.rank(**kw)
+    subset = t.rank(strategies=[CHECKPOINT], **kw)
+    panel = t.rank(["TIGIT", "PD-1", "DKK1", "RANKL"], **kw)
+    alone = t.rank(["TIGIT"], strategies=[CHECKPOINT], **kw)
+    return default, subset, panel, alone
+
+
+def _row(ranking, symbol: str = "TIGIT") -> dict:
+    table = ranking.table.filter((pl.col("strategy") == CHECKPOINT) & (pl.col("symbol") == symbol))
+    assert table.height == 1
+    return table.row(0, named=True)
+
+
+def test_tigit_checkpoint_score_is_one_answer_however_asked(one_answer):
+    default, subset, panel, alone = one_answer
+    rows = [_row(r) for r in one_answer]
+    assert len({r["score"] for r in rows}) == 1, [r["score"] for r in rows]
+    assert len({r["genome_rank"] for r in rows}) == 1
+    explained = alone.explain("TIGIT", CHECKPOINT)  # what `explain` without --run computes
+    assert explained.score == rows[0]["score"]
+    assert explained.genome_rank == rows[0]["genome_rank"]
+    from_default = default.explain("TIGIT", CHECKPOINT)
+    assert from_default.drivers["feature"].to_list() == explained.drivers["feature"].to_list()
+    assert np.allclose(from_default.drivers["contribution"], explained.drivers["contribution"])
