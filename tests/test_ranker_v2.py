@@ -13,8 +13,8 @@ import polars as pl
 import pytest
 
 import targetrank as t
-from targetrank.features.gates import GATES, gate_frame
 from targetrank.features import REGISTRY
+from targetrank.features.gates import GATES, gate_frame
 from targetrank.model.matrix import LITERATURE_REFUSAL, select_model_features
 from targetrank.model.training import _bins, _matched_sample, build_training_table
 from targetrank.model.validation import external_targets, genome_validation
@@ -162,9 +162,7 @@ def test_genome_validation_tells_a_good_scorer_from_a_random_one():
             "housekeeping": [False] * n,
         }
     )
-    evidence = pl.DataFrame(
-        {"strategy": ["s"] * 20, "entrez_id": np.arange(20), "grade": [5] * 20}
-    )
+    evidence = pl.DataFrame({"strategy": ["s"] * 20, "entrez_id": np.arange(20), "grade": [5] * 20})
     good = np.where(np.arange(n) < 20, 10.0, 0.0) + rng.normal(0, 0.1, n)
     random = rng.normal(0, 1, n)
     none = pl.DataFrame(schema={"strategy": pl.String, "symbol": pl.String, "source": pl.String})
@@ -205,7 +203,7 @@ def _row(ranking, symbol: str = "TIGIT") -> dict:
 
 
 def test_tigit_checkpoint_score_is_one_answer_however_asked(one_answer):
-    default, subset, panel, alone = one_answer
+    default, _subset, _panel, alone = one_answer
     rows = [_row(r) for r in one_answer]
     assert len({r["score"] for r in rows}) == 1, [r["score"] for r in rows]
     assert len({r["genome_rank"] for r in rows}) == 1
