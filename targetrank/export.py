@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -19,6 +17,13 @@ import polars as pl
 
 from targetrank._atomic import atomic_dir
 from targetrank.errors import OutputError, UsageError
+from targetrank.runfolder import (
+    check_replaceable,
+    explain_os_error,
+    probe_writable,
+    run_folder_lock,
+    unique_run_name,
+)
 
 if TYPE_CHECKING:
     from targetrank.pipeline import Ranking
@@ -45,12 +50,12 @@ COLUMN_DOCS = {
 
 
 def default_out_dir() -> Path:
-    """``outputs/<UTC timestamp>/`` under the current folder."""
-    return Path("outputs") / datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    """``outputs/<UTC timestamp>-<4 hex>/``: unique even for runs started in the same second."""
+    return Path("outputs") / unique_run_name()
 
 
 def check_out_dir(out: Path, *, force: bool) -> None:
-    """Fail before any computing when the run folder cannot be written."""
+    """Fail before any computing when the run folder cannot (or must not) be written."""
     if out.exists() and not force:
         raise OutputError(
             "The output folder already exists",
@@ -65,17 +70,9 @@ def check_out_dir(out: Path, *, force: bool) -> None:
             done="nothing was written",
             fix="choose a folder path for --out",
         )
-    parent = out.parent
-    while not parent.exists() and parent != parent.parent:
-        parent = parent.parent
-    if not os.access(parent, os.W_OK | os.X_OK):
-        raise OutputError(
-            "Cannot write the output folder",
-            input=str(out),
-            done="nothing was computed or written",
-            cause=f"no write permission in {parent}",
-            fix="choose a writable --out folder",
-        )
+    if out.exists():
+        check_replaceable(out)  # --force replaces only a run folder, and only its own files
+    probe_writable(out)
 
 
 def check_formats(formats: Sequence[str]) -> list[str]:
@@ -111,7 +108,7 @@ def write_run(
     chosen = check_formats(formats)
     check_out_dir(target, force=force)
     try:
-        with atomic_dir(target, overwrite=force) as tmp:
+        with run_folder_lock(target), atomic_dir(target, overwrite=force) as tmp:
             ranking.table.write_csv(tmp / "ranking.csv")
             ranking.matrix().write_csv(tmp / "matrix.csv")
             if ranking.universe == "genome":
@@ -138,20 +135,22 @@ def write_run(
             fix="rerun with another --out, or --force",
         ) from exc
     except PermissionError as exc:
+        cause, fix = explain_os_error(exc, target.parent)
         raise OutputError(
             "Cannot write the output folder",
             input=str(target),
             done="nothing was kept",
-            cause=str(exc),
-            fix="choose a writable --out folder",
+            cause=cause,
+            fix=fix,
         ) from exc
     except OSError as exc:
+        cause, fix = explain_os_error(exc, target.parent)
         raise OutputError(
             "Writing the run folder failed",
             input=str(target),
             done="the partial folder was removed; nothing half-written remains",
-            cause=exc.strerror or str(exc),
-            fix="free disk space or choose another --out",
+            cause=cause,
+            fix=fix,
         ) from exc
     return target
 

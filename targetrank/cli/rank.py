@@ -134,11 +134,16 @@ def rank(
     """
     from targetrank.export import check_formats, check_out_dir, default_out_dir
     from targetrank.pipeline import rank as run_rank
+    from targetrank.runfolder import run_folder_lock
 
     chosen = check_formats(formats.split(","))
     out_dir = Path(out) if out else default_out_dir()
     check_out_dir(out_dir, force=force)  # fail before computing
-    with progress_callback("ranking", interactive() and not quiet) as progress:
+    with (
+        run_folder_lock(out_dir),  # one writer per folder, from before computing to the rename
+        progress_callback("ranking", interactive() and not quiet) as progress,
+    ):
+        check_out_dir(out_dir, force=force)  # again, now that no other run can write there
         ranking = run_rank(
             targets=_targets(targets, targets_file),
             strategies=list(strategies) or None,
