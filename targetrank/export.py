@@ -41,7 +41,9 @@ COLUMN_DOCS = {
     "rank_low": "5th percentile of the rank over the bootstrap ensemble",
     "rank_high": "95th percentile of the rank over the bootstrap ensemble",
     "p_top10": "share of bootstrap replicates ranking the target in the top 10 (empty: no ensemble)",
-    "evidence_stage": "highest clinical stage in the evidence base for this strategy (empty: none)",
+    "evidence_stage": "highest clinical stage in the evidence base for this strategy; empty "
+    "means no clinical evidence (no entry, or an entry recording that none was found); never "
+    "NONE",
     "failed_phase3": "yes if a phase 3 of this mechanism failed (evidence base)",
     "top_drivers": "features pushing the score up (+) and down (-), with contributions",
     "citations": "citations of the evidence-base entry",

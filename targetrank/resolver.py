@@ -194,17 +194,22 @@ class GeneIndex:
     @classmethod
     def load(cls, directory: str | Path | None = None) -> GeneIndex:
         """Load the index stored with the embedded snapshot (or another snapshot folder)."""
-        from targetrank.paths import snapshot_dir
+        from targetrank.paths import ENV_SNAPSHOT, env_origin, snapshot_dir, snapshot_fix
 
         folder = Path(directory) if directory is not None else snapshot_dir()
         gpath, apath = folder / GENES_FILE, folder / ALIASES_FILE
         if not gpath.is_file() or not apath.is_file():
+            origin = env_origin(ENV_SNAPSHOT) if directory is None else ""
             raise DataError(
                 "The gene index for target resolution is missing",
-                input=str(folder),
+                input=str(folder) + origin,
                 done="no target was resolved",
-                cause="the embedded snapshot was not built or not installed with the package",
-                fix="run `targetrank snapshot build --shared ../shared`, or reinstall targetrank",
+                cause=f"{ENV_SNAPSHOT} points at a folder without genes.parquet/aliases.parquet"
+                if origin
+                else "the embedded snapshot was not built or not installed with the package",
+                fix=snapshot_fix(
+                    "run `targetrank snapshot build --shared ../shared`, or reinstall targetrank"
+                ),
             )
         return cls(pl.read_parquet(gpath), pl.read_parquet(apath))
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from targetrank._types import MIN_BOOTSTRAP
 from targetrank.cli._common import interactive, progress_callback, render_table
 
 FEATURES_HELP = "Feature table: 'snapshot' (embedded, offline) or a feature folder."
@@ -108,7 +109,8 @@ def _print_top(table, top: int) -> None:
     "--format", "formats", default="csv", show_default=True, help="Export formats: csv,xlsx."
 )
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of every random choice.")
-@click.option("--top", type=int, default=10, show_default=True, help="Targets shown per strategy.")
+@click.option("--top", type=click.IntRange(min=1), default=10, show_default=True,
+              help="Targets shown per strategy (at least 1).")  # fmt: skip
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def rank(
     targets: tuple[str, ...],
@@ -166,8 +168,9 @@ def rank(
 @click.option("--strategy", "strategies", multiple=True, help="Strategy id (repeatable).")
 @click.option("--features", default="snapshot", show_default=True, help=FEATURES_HELP)
 @click.option("--seed", type=int, default=0, show_default=True)
-@click.option("--bootstrap", "n_bootstrap", type=int, default=500, show_default=True,
-              help="Bootstrap resamples for the confidence intervals.")  # fmt: skip
+@click.option("--bootstrap", "n_bootstrap", type=click.IntRange(min=MIN_BOOTSTRAP), default=500,
+              show_default=True, help=f"Bootstrap resamples for the confidence intervals "
+              f"(at least {MIN_BOOTSTRAP}).")  # fmt: skip
 @click.option(
     "--out",
     type=click.Path(dir_okay=False),
