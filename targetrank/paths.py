@@ -50,7 +50,8 @@ def snapshot_fix(default: str) -> str:
     if os.environ.get(ENV_SNAPSHOT):
         return (
             f"point {ENV_SNAPSHOT} at a snapshot folder (features.parquet, genes.parquet, "
-            "aliases.parquet), or unset it to use the embedded snapshot"
+            "aliases.parquet; `targetrank snapshot build` writes one), or unset it to use the "
+            "embedded snapshot"
         )
     return default
 
