@@ -277,41 +277,84 @@ def model_card_markdown(card: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def heatmap_targets(ranking: Ranking, max_targets: int = 40) -> list[str]:
+    """Symbols for the heatmap: the seed panel, then each strategy's best in turn (round robin).
+
+    Taking the best of every strategy in turn keeps a genome-wide run readable (the top 40 by
+    best rank of ~20k genes would be one strategy's list) and the seed panel is always there.
+    """
+    table = ranking.table
+    seeds = [s for s in ranking.manifest.get("seed_panel") or [] if s in set(table["symbol"])]
+    chosen = list(dict.fromkeys(seeds))
+    per = [
+        table.filter(pl.col("strategy") == s).sort("rank")["symbol"].to_list()
+        for s in table["strategy"].unique(maintain_order=True)
+    ]
+    depth = 0
+    while len(chosen) < max_targets and any(depth < len(p) for p in per):
+        for ranked in per:
+            if depth < len(ranked) and ranked[depth] not in chosen and len(chosen) < max_targets:
+                chosen.append(ranked[depth])
+        depth += 1
+    best = dict(table.group_by("symbol").agg(pl.col("rank").min()).iter_rows())
+    return sorted(chosen, key=lambda s: (best[s], s))
+
+
+def _short_rank(rank: int) -> str:
+    """``7``, ``812``, ``4.6k``: ranks that fit a heatmap cell."""
+    return str(rank) if rank < 1000 else f"{rank / 1000:.1f}k"
+
+
 def write_heatmap(ranking: Ranking, path: Path, max_targets: int = 40) -> None:
-    """Targets × strategies heatmap: colour = score percentile within strategy, number = rank."""
+    """Targets × strategies heatmap: colour = how high the target ranks, number = rank.
+
+    Columns carry the name the user typed (``PD-1 (PDCD1)``). The colour is the rank percentile
+    within the strategy, on a log scale for the genome universe so that ranks 1, 10 and 100 of
+    20k genes do not all look the same.
+    """
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     import numpy as np
 
-    table = ranking.table.with_columns(
-        (1 - (pl.col("rank") - 1) / pl.len().over("strategy")).alias("percentile")
+    genome = ranking.universe == "genome"
+    size = pl.len().over("strategy")
+    colour = (
+        1 - pl.col("rank").log() / size.log().clip(lower_bound=1e-9)
+        if genome
+        else 1 - (pl.col("rank") - 1) / size
     )
+    table = ranking.table.with_columns(colour.alias("percentile"))
     strategies = table["strategy"].unique(maintain_order=True).to_list()
-    best = table.group_by("symbol").agg(pl.col("rank").min().alias("best")).sort("best", "symbol")
-    symbols = best["symbol"].head(max_targets).to_list()
+    symbols = heatmap_targets(ranking, max_targets)
+    typed = dict(table.select("symbol", "query").unique("symbol").iter_rows())
+    labels = [f"{typed[s]} ({s})" if typed.get(s) and typed[s] != s else s for s in symbols]
     grid = np.full((len(symbols), len(strategies)), np.nan)
     ranks = np.zeros_like(grid, dtype=object)
     index = {s: i for i, s in enumerate(symbols)}
     for row in table.filter(pl.col("symbol").is_in(symbols)).iter_rows(named=True):
         i, j = index[row["symbol"]], strategies.index(row["strategy"])
         grid[i, j] = row["percentile"]
-        ranks[i, j] = row["rank"]
+        ranks[i, j] = _short_rank(row["rank"])
     fig, ax = plt.subplots(figsize=HEATMAP_SIZE_IN, dpi=HEATMAP_DPI)
     im = ax.imshow(grid.T, aspect="auto", cmap="viridis", vmin=0, vmax=1)
     ax.set_yticks(range(len(strategies)), [s.replace("_", " ") for s in strategies], fontsize=10)
-    ax.set_xticks(range(len(symbols)), symbols, rotation=90, fontsize=8)
+    ax.set_xticks(range(len(symbols)), labels, rotation=90, fontsize=8)
     fontsize = 7 if len(symbols) > 30 else 9
     for i in range(len(symbols)):
         for j in range(len(strategies)):
             if not np.isnan(grid[i, j]):
                 ax.text(i, j, str(ranks[i, j]), ha="center", va="center", fontsize=fontsize,
                         color="white" if grid[i, j] < 0.6 else "black")  # fmt: skip
-    fig.colorbar(im, ax=ax, label="score percentile within strategy", fraction=0.03, pad=0.01)
+    label = "1 - log(rank) / log(genes): rank on a log scale" if genome else (
+        "rank percentile within strategy")  # fmt: skip
+    fig.colorbar(im, ax=ax, label=label, fraction=0.03, pad=0.01)
+    what = "seed panel + best of each strategy in turn" if genome else "seed panel + best ranks"
     ax.set_title(
-        f"targetrank: top {len(symbols)} targets by best rank (numbers = rank in strategy); "
-        f"scorer {ranking.manifest.get('scorer')}, seed {ranking.manifest.get('seed')}",
+        f"targetrank: {len(symbols)} targets ({what}; numbers = rank in strategy, "
+        f"k = thousands); scorer {ranking.manifest.get('scorer')}, seed "
+        f"{ranking.manifest.get('seed')}",
         fontsize=11,
     )
     fig.tight_layout()
@@ -353,10 +396,13 @@ def write_xlsx(ranking: Ranking, path: Path) -> None:
     """
     import xlsxwriter
 
+    from targetrank.legend import legend
+
     options = {"strings_to_formulas": False, "strings_to_urls": False}
     with xlsxwriter.Workbook(str(path), options) as workbook:
         readme = [
             {"key": "what", "value": "targetrank ranking: one sheet per strategy"},
+            *[{"key": f"legend: {term}", "value": text} for term, text in legend(ranking)],
             *[
                 {"key": k, "value": json.dumps(v, default=str) if not isinstance(v, str) else v}
                 for k, v in ranking.manifest.items()

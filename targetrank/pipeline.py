@@ -830,6 +830,16 @@ def _model_card(scorer: Scorer, inputs: RankInputs, seed: int) -> dict[str, Any]
     return card
 
 
+def _seed_symbols(inputs: RankInputs) -> list[str]:
+    """Symbols of the strategy file's seed panel, in panel order (always shown by the CLI)."""
+    found = dict(
+        inputs.features.filter(pl.col("entrez_id").is_in(inputs.seed_entrez))
+        .select("entrez_id", "symbol")
+        .iter_rows()
+    )
+    return [found[e] for e in inputs.seed_entrez if e in found]
+
+
 def _manifest(
     inputs: RankInputs,
     *,
@@ -891,6 +901,7 @@ def _manifest(
         "feature_source": inputs.feature_source,
         "data_releases": releases,
         "input_hash": digest,
+        "seed_panel": _seed_symbols(inputs),
         "rows": int(inputs.targets.height * len(inputs.strategies)),
         "genes": int(inputs.features.height),
         "ranked_universe": "rank: among this run's targets; genome_rank: among all "

@@ -32,38 +32,46 @@ def _targets(targets: tuple[str, ...], targets_file: str | None) -> list[str] | 
     return names or None
 
 
-def _print_top(table, top: int) -> None:
+def _print_top(ranking, top: int) -> None:
+    """The top ``top`` of each strategy, then the seed panel's rows outside it, then a legend."""
     import polars as pl
 
+    from targetrank.legend import legend_text
+
+    table = ranking.table
+    seeds = list(ranking.manifest.get("seed_panel") or [])
     for strategy in table["strategy"].unique(maintain_order=True).to_list():
-        part = table.filter((pl.col("strategy") == strategy) & (pl.col("rank") <= top))
-        click.echo(f"\n{strategy} (top {top})")
-        rows = []
-        for r in part.iter_rows(named=True):
-            interval = f"{r['rank_low']}-{r['rank_high']}"
-            rows.append(
-                {
-                    "rank": r["rank"],
-                    "symbol": r["symbol"],
-                    "query": r["query"] if r["query"] != r["symbol"] else "",
-                    "score": f"{r['score']:.3f}",
-                    "rank 5-95%": interval,
-                    "P(top10)": "" if r["p_top10"] is None else f"{r['p_top10']:.2f}",
-                    "evidence": r["evidence_stage"] or "",
-                    "top drivers": (r["top_drivers"] or "").split("; ")[0],
-                }
-            )
-        cols = [
-            "rank",
-            "symbol",
-            "query",
-            "score",
-            "rank 5-95%",
-            "P(top10)",
-            "evidence",
-            "top drivers",
-        ]
-        click.echo(render_table(rows, cols, max_width=60))
+        part = table.filter(pl.col("strategy") == strategy)
+        shown = part.filter(pl.col("rank") <= top)
+        extra = part.filter((pl.col("rank") > top) & pl.col("symbol").is_in(seeds))
+        title = f"\n{strategy} (top {top} of {part.height}"
+        click.echo(title + (", then the seed panel)" if extra.height else ")"))
+        rows = [_row(r) for r in shown.iter_rows(named=True)]
+        if extra.height:
+            rows.append({"rank": "…"})
+            rows += [_row(r) for r in extra.iter_rows(named=True)]
+        click.echo(render_table(rows, _COLUMNS, max_width=60))
+    click.echo("\n" + legend_text(ranking))
+
+
+_COLUMNS = ["rank", "symbol", "query", "score", "rank 5-95%", "P(top10)", "genome rank", "gate",
+            "evidence", "top drivers"]  # fmt: skip
+
+
+def _row(r: dict) -> dict:
+    genome = r.get("genome_rank")
+    return {
+        "rank": r["rank"],
+        "symbol": r["symbol"],
+        "query": r["query"] if r["query"] != r["symbol"] else "",
+        "score": f"{r['score']:.3f}",
+        "rank 5-95%": f"{r['rank_low']}-{r['rank_high']}",
+        "P(top10)": "" if r["p_top10"] is None else f"{r['p_top10']:.2f}",
+        "genome rank": "" if genome is None else f"{genome:,}",
+        "gate": "gated" if r.get("gate") else "",
+        "evidence": r["evidence_stage"] or "",
+        "top drivers": (r["top_drivers"] or "").split("; ")[0],
+    }
 
 
 @click.command()
@@ -160,7 +168,7 @@ def rank(
             command=["targetrank", *sys.argv[1:]],
         )
         written = ranking.write(out_dir, formats=chosen, force=force, top=max(top, 20))
-    _print_top(ranking.table, top)
+    _print_top(ranking, top)
     click.echo(f"\nRun folder: {written}")
 
 
