@@ -30,7 +30,7 @@ def legend(ranking: Ranking) -> list[tuple[str, str]]:
         ("score", f"{score}; compares targets within one strategy only, never across strategies"),
         (
             "rank",
-            f"position among this run's {per_strategy} targets in the strategy (1 = best); "
+            f"position among this run's {per_strategy:,} targets in the strategy (1 = best); "
             "genome rank: position among all "
             f"{genes:,} genes of the feature table, the same whatever panel you ask for"
             if isinstance(genes, int)
