@@ -198,10 +198,12 @@ def evaluate(
 
     from targetrank._atomic import atomic_open
     from targetrank.pipeline import evaluate as run_evaluate
+    from targetrank.runfolder import probe_writable
 
     path = (
         Path(out) if out else Path("outputs") / f"evaluation-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.csv"
     )
+    probe_writable(path)  # an unwritable --out fails now, not after minutes of evaluating
     with progress_callback("evaluating", interactive() and not quiet) as progress:
         result = run_evaluate(
             strategies=list(strategies) or None,

@@ -121,6 +121,13 @@ def test_out_in_proc_fails_in_under_3_seconds_with_the_real_cause(runner):
     assert seconds < 3, f"--out /proc/x failed only after {seconds:.1f} s"
 
 
+def test_evaluate_out_in_proc_fails_before_evaluating(runner):
+    args = ["evaluate", "--out", "/proc/x/evaluation.csv", "--quiet"]
+    result, seconds = timed(lambda: runner.invoke(main, args))
+    assert_failed(result, 7, "Cannot write the output folder", "/proc/x/evaluation.csv")
+    assert seconds < 3, f"failed only after {seconds:.1f} s"
+
+
 @pytest.mark.parametrize(
     ("code", "needles"),
     [
