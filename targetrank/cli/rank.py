@@ -44,8 +44,8 @@ def _print_top(ranking, top: int) -> None:
         part = table.filter(pl.col("strategy") == strategy)
         shown = part.filter(pl.col("rank") <= top)
         extra = part.filter((pl.col("rank") > top) & pl.col("symbol").is_in(seeds))
-        title = f"\n{strategy} (top {top} of {part.height}"
-        click.echo(title + (", then the seed panel)" if extra.height else ")"))
+        title = f"\n{strategy} (top {top}) of {part.height:,} targets"
+        click.echo(title + ("; then the seed panel" if extra.height else ""))
         rows = [_row(r) for r in shown.iter_rows(named=True)]
         if extra.height:
             rows.append({"rank": "…"})

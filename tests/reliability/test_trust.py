@@ -269,7 +269,8 @@ def test_rank_output_has_a_legend_and_always_shows_the_seed_panel(runner, tmp_pa
     table = text.split("Legend:")[0]
     for name in ("OPN", "RANKL", "DKK1", "TIGIT"):  # the seed panel, below a top 1
         assert name in table, text
-    assert "then the seed panel" in table and "genome rank" in table
+    assert "bone_resident (top 1) of 6 targets; then the seed panel" in table
+    assert "genome rank" in table
     legend = " ".join(text.split("Legend:")[1].split())  # unwrap the lines
     for needle in ("compares targets within one strategy only", "genome rank", "gate",
                    "deterministic"):  # fmt: skip
