@@ -121,6 +121,10 @@ def rerun(manifest_path: str | Path, *, out: str | Path | None = None) -> RerunR
     from targetrank.pipeline import rank
 
     manifest = read_manifest(manifest_path)
+    if out is not None:  # an unusable --out fails now, not after recomputing the run
+        from targetrank.export import check_out_dir
+
+        check_out_dir(Path(out), force=False)
     ranking = rank(
         targets=manifest.get("targets"),
         strategies=manifest.get("strategies"),

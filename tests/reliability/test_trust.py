@@ -260,6 +260,16 @@ def test_rerun_after_a_seed_change_lists_no_unchanged_ranks_and_does_not_blame_t
     assert "version" not in result.stdout
 
 
+def test_rerun_to_an_existing_folder_is_refused_before_recomputing(runner, weighted_run, tmp_path):
+    out = tmp_path / "taken"
+    out.mkdir()
+    (out / "mine.txt").write_text("keep")
+    args = ["rerun", str(weighted_run / "manifest.json"), "--out", str(out)]
+    result, seconds = timed(lambda: runner.invoke(main, args))
+    assert_failed(result, 7, "already exists", str(out))
+    assert tree(out) == {"mine.txt": b"keep"} and seconds < 3
+
+
 # ------------------------------------------------------------------ output that explains itself
 def test_rank_output_has_a_legend_and_always_shows_the_seed_panel(runner, tmp_path):
     out = tmp_path / "run"
