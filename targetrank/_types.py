@@ -12,3 +12,8 @@ ProgressCallback = Callable[[str, int, int], None]
 def no_progress(step: str, done: int, total: int) -> None:
     """The default progress callback: silence."""
     return None
+
+
+#: Fewest bootstrap resamples whose 2.5/97.5 % percentiles are distinct order statistics: with
+#: fewer, a "95 % interval" is the sample's minimum and maximum (or NaN with none at all).
+MIN_BOOTSTRAP = 20

@@ -13,7 +13,7 @@ import polars as pl
 
 from targetrank.errors import DataError
 from targetrank.evidence import evidence
-from targetrank.paths import snapshot_dir
+from targetrank.paths import ENV_SNAPSHOT, env_origin, snapshot_dir, snapshot_fix
 from targetrank.strategies import strategies
 
 __all__ = [
@@ -58,12 +58,17 @@ def load_features(source: str | Path = "snapshot", *, validate: bool = True) -> 
     """
     path = feature_file(source)
     if not path.is_file():
+        origin = env_origin(ENV_SNAPSHOT) if str(source) == "snapshot" else ""
         raise DataError(
             "Feature table not found",
-            input=str(path),
+            input=str(path) + origin,
             done="nothing was computed",
             cause="the folder is not a targetrank feature folder (features.parquet + manifest.json)",
-            fix="use --features snapshot, or a folder written by `targetrank features merge`",
+            fix=snapshot_fix(
+                "use --features snapshot, or a folder written by `targetrank features merge`"
+            )
+            if origin
+            else "use --features snapshot, or a folder written by `targetrank features merge`",
         )
     try:
         df = pl.read_parquet(path)

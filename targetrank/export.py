@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -19,6 +17,13 @@ import polars as pl
 
 from targetrank._atomic import atomic_dir
 from targetrank.errors import OutputError, UsageError
+from targetrank.runfolder import (
+    check_replaceable,
+    explain_os_error,
+    probe_writable,
+    run_folder_lock,
+    unique_run_name,
+)
 
 if TYPE_CHECKING:
     from targetrank.pipeline import Ranking
@@ -36,7 +41,9 @@ COLUMN_DOCS = {
     "rank_low": "5th percentile of the rank over the bootstrap ensemble",
     "rank_high": "95th percentile of the rank over the bootstrap ensemble",
     "p_top10": "share of bootstrap replicates ranking the target in the top 10 (empty: no ensemble)",
-    "evidence_stage": "highest clinical stage in the evidence base for this strategy (empty: none)",
+    "evidence_stage": "highest clinical stage in the evidence base for this strategy; empty "
+    "means no clinical evidence (no entry, or an entry recording that none was found); never "
+    "NONE",
     "failed_phase3": "yes if a phase 3 of this mechanism failed (evidence base)",
     "top_drivers": "features pushing the score up (+) and down (-), with contributions",
     "citations": "citations of the evidence-base entry",
@@ -45,12 +52,12 @@ COLUMN_DOCS = {
 
 
 def default_out_dir() -> Path:
-    """``outputs/<UTC timestamp>/`` under the current folder."""
-    return Path("outputs") / datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    """``outputs/<UTC timestamp>-<4 hex>/``: unique even for runs started in the same second."""
+    return Path("outputs") / unique_run_name()
 
 
 def check_out_dir(out: Path, *, force: bool) -> None:
-    """Fail before any computing when the run folder cannot be written."""
+    """Fail before any computing when the run folder cannot (or must not) be written."""
     if out.exists() and not force:
         raise OutputError(
             "The output folder already exists",
@@ -65,17 +72,9 @@ def check_out_dir(out: Path, *, force: bool) -> None:
             done="nothing was written",
             fix="choose a folder path for --out",
         )
-    parent = out.parent
-    while not parent.exists() and parent != parent.parent:
-        parent = parent.parent
-    if not os.access(parent, os.W_OK | os.X_OK):
-        raise OutputError(
-            "Cannot write the output folder",
-            input=str(out),
-            done="nothing was computed or written",
-            cause=f"no write permission in {parent}",
-            fix="choose a writable --out folder",
-        )
+    if out.exists():
+        check_replaceable(out)  # --force replaces only a run folder, and only its own files
+    probe_writable(out)
 
 
 def check_formats(formats: Sequence[str]) -> list[str]:
@@ -111,7 +110,7 @@ def write_run(
     chosen = check_formats(formats)
     check_out_dir(target, force=force)
     try:
-        with atomic_dir(target, overwrite=force) as tmp:
+        with run_folder_lock(target), atomic_dir(target, overwrite=force) as tmp:
             ranking.table.write_csv(tmp / "ranking.csv")
             ranking.matrix().write_csv(tmp / "matrix.csv")
             if ranking.universe == "genome":
@@ -138,20 +137,22 @@ def write_run(
             fix="rerun with another --out, or --force",
         ) from exc
     except PermissionError as exc:
+        cause, fix = explain_os_error(exc, target.parent)
         raise OutputError(
             "Cannot write the output folder",
             input=str(target),
             done="nothing was kept",
-            cause=str(exc),
-            fix="choose a writable --out folder",
+            cause=cause,
+            fix=fix,
         ) from exc
     except OSError as exc:
+        cause, fix = explain_os_error(exc, target.parent)
         raise OutputError(
             "Writing the run folder failed",
             input=str(target),
             done="the partial folder was removed; nothing half-written remains",
-            cause=exc.strerror or str(exc),
-            fix="free disk space or choose another --out",
+            cause=cause,
+            fix=fix,
         ) from exc
     return target
 
@@ -276,41 +277,84 @@ def model_card_markdown(card: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def heatmap_targets(ranking: Ranking, max_targets: int = 40) -> list[str]:
+    """Symbols for the heatmap: the seed panel, then each strategy's best in turn (round robin).
+
+    Taking the best of every strategy in turn keeps a genome-wide run readable (the top 40 by
+    best rank of ~20k genes would be one strategy's list) and the seed panel is always there.
+    """
+    table = ranking.table
+    seeds = [s for s in ranking.manifest.get("seed_panel") or [] if s in set(table["symbol"])]
+    chosen = list(dict.fromkeys(seeds))
+    per = [
+        table.filter(pl.col("strategy") == s).sort("rank")["symbol"].to_list()
+        for s in table["strategy"].unique(maintain_order=True)
+    ]
+    depth = 0
+    while len(chosen) < max_targets and any(depth < len(p) for p in per):
+        for ranked in per:
+            if depth < len(ranked) and ranked[depth] not in chosen and len(chosen) < max_targets:
+                chosen.append(ranked[depth])
+        depth += 1
+    best = dict(table.group_by("symbol").agg(pl.col("rank").min()).iter_rows())
+    return sorted(chosen, key=lambda s: (best[s], s))
+
+
+def _short_rank(rank: int) -> str:
+    """``7``, ``812``, ``4.6k``: ranks that fit a heatmap cell."""
+    return str(rank) if rank < 1000 else f"{rank / 1000:.1f}k"
+
+
 def write_heatmap(ranking: Ranking, path: Path, max_targets: int = 40) -> None:
-    """Targets × strategies heatmap: colour = score percentile within strategy, number = rank."""
+    """Targets × strategies heatmap: colour = how high the target ranks, number = rank.
+
+    Columns carry the name the user typed (``PD-1 (PDCD1)``). The colour is the rank percentile
+    within the strategy, on a log scale for the genome universe so that ranks 1, 10 and 100 of
+    20k genes do not all look the same.
+    """
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     import numpy as np
 
-    table = ranking.table.with_columns(
-        (1 - (pl.col("rank") - 1) / pl.len().over("strategy")).alias("percentile")
+    genome = ranking.universe == "genome"
+    size = pl.len().over("strategy")
+    colour = (
+        1 - pl.col("rank").log() / size.log().clip(lower_bound=1e-9)
+        if genome
+        else 1 - (pl.col("rank") - 1) / size
     )
+    table = ranking.table.with_columns(colour.alias("percentile"))
     strategies = table["strategy"].unique(maintain_order=True).to_list()
-    best = table.group_by("symbol").agg(pl.col("rank").min().alias("best")).sort("best", "symbol")
-    symbols = best["symbol"].head(max_targets).to_list()
+    symbols = heatmap_targets(ranking, max_targets)
+    typed = dict(table.select("symbol", "query").unique("symbol").iter_rows())
+    labels = [f"{typed[s]} ({s})" if typed.get(s) and typed[s] != s else s for s in symbols]
     grid = np.full((len(symbols), len(strategies)), np.nan)
     ranks = np.zeros_like(grid, dtype=object)
     index = {s: i for i, s in enumerate(symbols)}
     for row in table.filter(pl.col("symbol").is_in(symbols)).iter_rows(named=True):
         i, j = index[row["symbol"]], strategies.index(row["strategy"])
         grid[i, j] = row["percentile"]
-        ranks[i, j] = row["rank"]
+        ranks[i, j] = _short_rank(row["rank"])
     fig, ax = plt.subplots(figsize=HEATMAP_SIZE_IN, dpi=HEATMAP_DPI)
     im = ax.imshow(grid.T, aspect="auto", cmap="viridis", vmin=0, vmax=1)
     ax.set_yticks(range(len(strategies)), [s.replace("_", " ") for s in strategies], fontsize=10)
-    ax.set_xticks(range(len(symbols)), symbols, rotation=90, fontsize=8)
+    ax.set_xticks(range(len(symbols)), labels, rotation=90, fontsize=8)
     fontsize = 7 if len(symbols) > 30 else 9
     for i in range(len(symbols)):
         for j in range(len(strategies)):
             if not np.isnan(grid[i, j]):
                 ax.text(i, j, str(ranks[i, j]), ha="center", va="center", fontsize=fontsize,
                         color="white" if grid[i, j] < 0.6 else "black")  # fmt: skip
-    fig.colorbar(im, ax=ax, label="score percentile within strategy", fraction=0.03, pad=0.01)
+    label = "1 - log(rank) / log(genes): rank on a log scale" if genome else (
+        "rank percentile within strategy")  # fmt: skip
+    fig.colorbar(im, ax=ax, label=label, fraction=0.03, pad=0.01)
+    what = "seed panel + best of each strategy in turn" if genome else "seed panel + best ranks"
     ax.set_title(
-        f"targetrank: top {len(symbols)} targets by best rank (numbers = rank in strategy); "
-        f"scorer {ranking.manifest.get('scorer')}, seed {ranking.manifest.get('seed')}",
+        f"targetrank: {len(symbols)} targets ({what}; numbers = rank in strategy, "
+        f"k = thousands); scorer {ranking.manifest.get('scorer')}, seed "
+        f"{ranking.manifest.get('seed')}",
         fontsize=11,
     )
     fig.tight_layout()
@@ -352,10 +396,13 @@ def write_xlsx(ranking: Ranking, path: Path) -> None:
     """
     import xlsxwriter
 
+    from targetrank.legend import legend
+
     options = {"strings_to_formulas": False, "strings_to_urls": False}
     with xlsxwriter.Workbook(str(path), options) as workbook:
         readme = [
             {"key": "what", "value": "targetrank ranking: one sheet per strategy"},
+            *[{"key": f"legend: {term}", "value": text} for term, text in legend(ranking)],
             *[
                 {"key": k, "value": json.dumps(v, default=str) if not isinstance(v, str) else v}
                 for k, v in ranking.manifest.items()

@@ -35,6 +35,27 @@ def snapshot_dir() -> Path:
     return REPO_DIR / "features" / "snapshot"
 
 
+def env_origin(var: str) -> str:
+    """`` (set by VAR=value)`` when ``var`` is set, else ``""``: errors name the variable.
+
+    A path that came from an environment variable is invisible on the command line, so an error
+    about it must say where it came from, or the user looks for a typo in the wrong place.
+    """
+    value = os.environ.get(var)
+    return f" (set by {var}={value})" if value else ""
+
+
+def snapshot_fix(default: str) -> str:
+    """The fix for a missing snapshot file: ``default``, or mending TARGETRANK_SNAPSHOT."""
+    if os.environ.get(ENV_SNAPSHOT):
+        return (
+            f"point {ENV_SNAPSHOT} at a snapshot folder (features.parquet, genes.parquet, "
+            "aliases.parquet; `targetrank snapshot build` writes one), or unset it to use the "
+            "embedded snapshot"
+        )
+    return default
+
+
 def shared_dir(path: str | os.PathLike[str] | None = None, *, required: bool = True) -> Path | None:
     """The ``shared`` folder of gathered source data (``../shared`` beside the checkout).
 
@@ -58,12 +79,15 @@ def shared_dir(path: str | os.PathLike[str] | None = None, *, required: bool = T
             return candidate.resolve()
     if not required:
         return None
+    from_env = env_origin(ENV_SHARED) if path is None else ""
     raise DataError(
         "The shared source-data folder was not found",
-        input=", ".join(str(c) for c in candidates),
+        input=", ".join(str(c) for c in candidates) + from_env,
         done="nothing was read or written",
         cause="the folder with data/annotations, data/hpa, ... is not beside the checkout",
-        fix=f"pass --shared DIR or set {ENV_SHARED}=DIR",
+        fix=f"correct or unset {ENV_SHARED}, or pass --shared DIR"
+        if from_env
+        else f"pass --shared DIR or set {ENV_SHARED}=DIR",
     )
 
 

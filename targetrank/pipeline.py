@@ -19,7 +19,7 @@ import numpy as np
 import polars as pl
 
 from targetrank.__about__ import __version__
-from targetrank._types import ProgressCallback, no_progress
+from targetrank._types import MIN_BOOTSTRAP, ProgressCallback, no_progress
 from targetrank.errors import DataError, ModelError, UsageError
 from targetrank.model.scoring import Scorer, ScoreResult, ScoringContext, as_scorer
 from targetrank.strategies import StrategySet, Weight, load_strategies, load_weights
@@ -735,7 +735,9 @@ def _assemble(
     ev = inputs.evidence.select(
         "strategy",
         "entrez_id",
-        pl.col("stage").alias("evidence_stage"),
+        # one spelling for "no clinical evidence": empty, whether or not an evidence-base entry
+        # exists (an entry may record a searched-for absence as stage NONE)
+        pl.when(pl.col("stage") != "NONE").then(pl.col("stage")).alias("evidence_stage"),
         pl.when(pl.col("failed_phase3"))
         .then(pl.lit("yes"))
         .otherwise(pl.lit("no"))
@@ -828,6 +830,16 @@ def _model_card(scorer: Scorer, inputs: RankInputs, seed: int) -> dict[str, Any]
     return card
 
 
+def _seed_symbols(inputs: RankInputs) -> list[str]:
+    """Symbols of the strategy file's seed panel, in panel order (always shown by the CLI)."""
+    found = dict(
+        inputs.features.filter(pl.col("entrez_id").is_in(inputs.seed_entrez))
+        .select("entrez_id", "symbol")
+        .iter_rows()
+    )
+    return [found[e] for e in inputs.seed_entrez if e in found]
+
+
 def _manifest(
     inputs: RankInputs,
     *,
@@ -889,6 +901,7 @@ def _manifest(
         "feature_source": inputs.feature_source,
         "data_releases": releases,
         "input_hash": digest,
+        "seed_panel": _seed_symbols(inputs),
         "rows": int(inputs.targets.height * len(inputs.strategies)),
         "genes": int(inputs.features.height),
         "ranked_universe": "rank: among this run's targets; genome_rank: among all "
@@ -945,6 +958,13 @@ def evaluate(
     """Evaluate the LightGBM ranker out-of-fold against PubMed, weighted and random baselines."""
     from targetrank.model.ranker import LightGBMScorer
 
+    if n_bootstrap < MIN_BOOTSTRAP:  # before fitting: fewer resamples give no interval
+        raise UsageError(
+            f"{n_bootstrap} bootstrap resamples cannot give a 95% interval",
+            input=f"n_bootstrap={n_bootstrap}",
+            done="nothing was computed",
+            fix=f"use at least {MIN_BOOTSTRAP} (default 500), e.g. --bootstrap 200",
+        )
     report = progress or no_progress
     inputs = load_inputs(
         strategies=strategies,

@@ -32,24 +32,59 @@ class RerunReport:
     written: Path | None = None
     exit_code: ExitCode = ExitCode.DATA
 
+    score_changes: pl.DataFrame | None = None
+    cause: str = ""
+
     def summary(self) -> str:
-        """One paragraph for the terminal."""
-        head = f"Reproduced {self.compared} (strategy, target) ranks: " + (
-            "identical." if self.identical else f"{self.differences.height} differ."
-        )
+        """One paragraph for the terminal: rank changes listed, score-only changes counted."""
+        if self.identical:
+            head = f"Reproduced {self.compared} (strategy, target) ranks: identical."
+        elif self.differences.height:
+            head = f"Reproduced {self.compared} (strategy, target) ranks: {self.differences.height} differ."
+        else:
+            head = f"Reproduced {self.compared} (strategy, target) ranks: identical ranks, but "
+            head += f"{_score_text(self.score_changes)}."
         lines = [head]
         if not self.identical:
             for r in self.differences.head(10).iter_rows(named=True):
                 lines.append(
                     f"  {r['strategy']} {r['symbol']}: rank {r['rank_original']} -> {r['rank_rerun']}"
                 )
-            lines.append(
-                "Likely cause: a different targetrank version, feature table or evidence base "
-                f"(this is {__version__}; the run used {self.manifest.get('targetrank_version')})."
-            )
+            if self.differences.height and self.score_changes is not None:
+                lines.append(f"  besides, {_score_text(self.score_changes)} at an unchanged rank")
+            lines.append(f"Likely cause: {self.cause}")
         if self.written:
             lines.append(f"Reproduced run folder: {self.written}")
         return "\n".join(lines)
+
+
+def _score_text(changes: pl.DataFrame | None) -> str:
+    if changes is None or changes.height == 0:
+        return "no score differs"
+    largest = float(changes["delta"].abs().max())  # type: ignore[arg-type]
+    return f"{changes.height} score(s) differ (largest change {largest:.3g})"
+
+
+def likely_cause(recorded: dict[str, Any], recomputed: dict[str, Any]) -> str:
+    """Why a rerun differs, from what the two manifests say (not a guess at the version)."""
+    reasons = []
+    if recorded.get("input_hash") and recorded["input_hash"] != recomputed.get("input_hash"):
+        reasons.append(
+            "the inputs differ from those recorded in the manifest's input_hash: the manifest "
+            "was edited (e.g. its seed, targets or weights) or the feature table or evidence "
+            "base changed since the run"
+        )
+    if str(recorded.get("targetrank_version")) != __version__:
+        reasons.append(
+            f"a different targetrank version (this is {__version__}; the run used "
+            f"{recorded.get('targetrank_version')})"
+        )
+    if not reasons:
+        reasons.append(
+            "the same version and inputs gave different results (non-determinism, e.g. thread "
+            "count); please report it with both run folders"
+        )
+    return "; and ".join(reasons) + "."
 
 
 def read_manifest(path: str | Path) -> dict[str, Any]:
@@ -86,6 +121,10 @@ def rerun(manifest_path: str | Path, *, out: str | Path | None = None) -> RerunR
     from targetrank.pipeline import rank
 
     manifest = read_manifest(manifest_path)
+    if out is not None:  # an unusable --out fails now, not after recomputing the run
+        from targetrank.export import check_out_dir
+
+        check_out_dir(Path(out), force=False)
     ranking = rank(
         targets=manifest.get("targets"),
         strategies=manifest.get("strategies"),
@@ -114,13 +153,25 @@ def rerun(manifest_path: str | Path, *, out: str | Path | None = None) -> RerunR
         suffix="_rerun",
         coalesce=True,
     )
-    diff = merged.filter(
+    moved = (
         (pl.col("rank") != pl.col("rank_rerun"))
         | pl.col("rank").is_null()
         | pl.col("rank_rerun").is_null()
-        | ((pl.col("score") - pl.col("score_rerun")).abs() > 1e-6)
-    ).rename({"rank": "rank_original"})
+    )
+    diff = merged.filter(moved).rename({"rank": "rank_original"})
+    scores = merged.filter(
+        ~moved & ((pl.col("score") - pl.col("score_rerun")).abs() > 1e-6)
+    ).with_columns((pl.col("score_rerun") - pl.col("score")).alias("delta"))
     written = None
     if out is not None:
         written = ranking.write(out, formats=manifest.get("formats", ["csv"]))
-    return RerunReport(diff.height == 0, merged.height, diff, manifest, written)
+    identical = diff.height == 0 and scores.height == 0
+    return RerunReport(
+        identical,
+        merged.height,
+        diff,
+        manifest,
+        written,
+        score_changes=scores,
+        cause="" if identical else likely_cause(manifest, ranking.manifest),
+    )

@@ -12,7 +12,12 @@ one reports every decision in a resolution table and never guesses:
    PD-1 is PDCD1 and not RPL17.
 5. NCBI synonyms, exactly (case-insensitive), then after normalising punctuation and Greek letters;
    more than one gene at either step is ``ambiguous`` and lists the candidates.
-6. Anything else is ``unknown`` with the closest suggestions.
+6. A family root such as ``CD3`` or ``IL12`` (HGNC names the members of a family or complex by
+   a shared root plus a letter: CD3D, CD3E, CD3G; Bruford et al., Nat Genet 2020;52:754-758) is
+   ``ambiguous`` and lists the members; the families are derived from the gene index's symbols.
+7. Anything else is ``unknown`` with the closest suggestions. Fuzzy matching costs milliseconds
+   per name, so above :data:`MAX_SUGGESTED` unknown names no suggestions are searched and the
+   error names the first offenders and the count (a pasted spreadsheet column must fail fast).
 
 The gene index is a compact table derived by ``targetrank snapshot build`` from the NCBI annotation
 extract in ``../shared`` and committed with the snapshot. Online resolution (Open Targets ``mapIds``)
@@ -53,6 +58,11 @@ _ENSEMBL_HUMAN = re.compile(r"^ENSG\d{11}(\.\d+)?$", re.IGNORECASE)
 _ENSEMBL_OTHER = re.compile(r"^ENS([A-Z]{3,6})G\d{11}(\.\d+)?$", re.IGNORECASE)
 _ENSEMBL_SPECIES = {"MUS": "mouse", "RNO": "rat", "DAR": "zebrafish", "GAL": "chicken"}
 _ENTREZ = re.compile(r"^\d{1,9}$")
+_FAMILY_MEMBER = re.compile(r"^([A-Z0-9]*\d)([A-Z])$")  # CD3D: root CD3 + member letter D
+#: Most unknown names for which close names are searched (rapidfuzz over ~60k aliases each).
+MAX_SUGGESTED = 50
+#: Failures spelt out in a resolution error; the rest are counted.
+MAX_REPORTED = 5
 _MOUSE_CASE = re.compile(r"^[A-Z][a-z][a-z0-9]*$|^[A-Z][a-z0-9]*[a-z][a-z0-9]*$")
 _GREEK = {
     "α": "A", "β": "B", "γ": "G", "δ": "D", "ε": "E", "κ": "K", "λ": "L", "μ": "M", "ω": "W",
@@ -194,17 +204,22 @@ class GeneIndex:
     @classmethod
     def load(cls, directory: str | Path | None = None) -> GeneIndex:
         """Load the index stored with the embedded snapshot (or another snapshot folder)."""
-        from targetrank.paths import snapshot_dir
+        from targetrank.paths import ENV_SNAPSHOT, env_origin, snapshot_dir, snapshot_fix
 
         folder = Path(directory) if directory is not None else snapshot_dir()
         gpath, apath = folder / GENES_FILE, folder / ALIASES_FILE
         if not gpath.is_file() or not apath.is_file():
+            origin = env_origin(ENV_SNAPSHOT) if directory is None else ""
             raise DataError(
                 "The gene index for target resolution is missing",
-                input=str(folder),
+                input=str(folder) + origin,
                 done="no target was resolved",
-                cause="the embedded snapshot was not built or not installed with the package",
-                fix="run `targetrank snapshot build --shared ../shared`, or reinstall targetrank",
+                cause=f"{ENV_SNAPSHOT} points at a folder without genes.parquet/aliases.parquet"
+                if origin
+                else "the embedded snapshot was not built or not installed with the package",
+                fix=snapshot_fix(
+                    "run `targetrank snapshot build --shared ../shared`, or reinstall targetrank"
+                ),
             )
         return cls(pl.read_parquet(gpath), pl.read_parquet(apath))
 
@@ -250,12 +265,27 @@ class Resolution:
         """Resolved symbols, de-duplicated, in input order."""
         return self.targets["symbol"].to_list()
 
-    def summary(self) -> str:
-        """One line per failure, for error messages."""
-        parts = []
-        for row in self.failures.iter_rows(named=True):
-            parts.append(f"'{row['query']}' is {row['status']} ({row['note']})")
-        return "; ".join(parts)
+    def summary(self, limit: int | None = None) -> str:
+        """The failures for an error message; above ``limit``, the first names and the counts."""
+        failures = self.failures
+        if limit is None or failures.height <= limit:
+            return "; ".join(
+                f"'{_clip(r['query'])}' is {r['status']} ({r['note']})"
+                for r in failures.iter_rows(named=True)
+            )
+        first = failures.head(limit)
+        names = ", ".join(
+            f"'{_clip(q)}' ({st})" for q, st in first.select("query", "status").iter_rows()
+        )
+        counts = failures["status"].cast(pl.String).value_counts(sort=True)
+        by_status = ", ".join(f"{st} {n:,}" for st, n in counts.iter_rows())
+        example = first.row(0, named=True)
+        note = example["note"] or ""
+        note = note if len(note) <= 240 else note[:239] + "…"
+        return (
+            f"first {limit}: {names} and {failures.height - limit:,} more ({by_status}); "
+            f"e.g. '{_clip(example['query'])}' is {example['status']}: {note}"
+        )
 
     def raise_for_failures(self, *, done: str = "nothing was computed") -> None:
         """Raise a :class:`ResolutionError` naming every query that did not resolve."""
@@ -263,13 +293,17 @@ class Resolution:
             return
         n_fail, n_all = self.failures.height, self.table.height
         raise ResolutionError(
-            f"Could not resolve {n_fail} of {n_all} target(s): {self.summary()}",
+            f"Could not resolve {n_fail:,} of {n_all:,} target(s): {self.summary(MAX_REPORTED)}",
             done=done,
             cause="the name is ambiguous, misspelt, not a human protein-coding gene, "
             "or newer than the NCBI 2022-09 gene index",
             fix="use an approved HGNC symbol, an Ensembl gene id or an Entrez id "
             "(see `targetrank resolve`), or pass --skip-unresolved to go on without them",
         )
+
+
+def _clip(text: str, width: int = 60) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 class TargetResolver(Protocol):
@@ -291,6 +325,7 @@ class _Hit:
     entrez_ids: list[int] = field(default_factory=list)
     note: str = ""
     candidates: str | None = None
+    unmatched: bool = False  # unknown after every lookup: suggestions may be searched
 
 
 class Resolver:
@@ -380,6 +415,17 @@ class Resolver:
                 ids.append(eids[0])
         return names, ids
 
+    @cached_property
+    def _families(self) -> dict[str, list[int]]:
+        """Family root -> members, from symbols that are a root ending in a digit plus a letter."""
+        table: dict[str, list[int]] = {}
+        for eid, (symbol, _, _) in self._genes.items():
+            match = _FAMILY_MEMBER.match(symbol.upper())
+            if match:
+                table.setdefault(match.group(1), []).append(eid)
+        return {root: sorted(ids, key=lambda i: self._genes[i][0]) for root, ids in table.items()
+                if len(ids) > 1}  # fmt: skip
+
     # -- helpers ---------------------------------------------------------------------------
     def _label(self, eid: int) -> str:
         symbol, _, name = self._genes[eid]
@@ -399,7 +445,7 @@ class Resolver:
                 break
         return out
 
-    def _one(self, query: str) -> _Hit:
+    def _one(self, query: str, *, suggest: bool = True) -> _Hit:
         q = query.strip()
         upper = q.upper()
 
@@ -487,13 +533,23 @@ class Resolver:
                 cands,
             )
 
+        members = self._families.get(key, [])
+        if members:
+            symbols = [self._genes[i][0] for i in members]
+            return _Hit(
+                "ambiguous",
+                members,
+                f"gene family {q}: {len(members)} members ({', '.join(symbols)}); name the "
+                "member you mean (HGNC names family members by root + letter)",
+                "; ".join(self._label(i) for i in members),
+            )
+
+        what = f"not a human protein-coding gene symbol, synonym or id in {self.index.release}"
+        if not suggest:
+            return _Hit("unknown", note=what, unmatched=True)
         suggestions = self._suggest(q)
         hint = f"did you mean {', '.join(suggestions)}?" if suggestions else "no close name found"
-        return _Hit(
-            "unknown",
-            note=f"not a human protein-coding gene symbol, synonym or id in {self.index.release}; {hint}",
-            candidates=";".join(suggestions) or None,
-        )
+        return _Hit("unknown", note=f"{what}; {hint}", candidates=";".join(suggestions) or None)
 
     def resolve(self, queries: Sequence[str]) -> Resolution:
         """Resolve queries in input order; duplicates collapse onto their first occurrence.
@@ -511,11 +567,21 @@ class Resolver:
                 cause="the target list or file is empty (blank lines and comments are ignored)",
                 fix="name at least one target, e.g. `targetrank resolve TIGIT` or --targets TIGIT,DKK1",
             )
+        hits = [self._one(str(raw).strip(), suggest=False) for raw in kept]
+        unmatched = [i for i, hit in enumerate(hits) if hit.unmatched]
+        if len(unmatched) <= MAX_SUGGESTED:  # close names are searched only for a few typos
+            for i in unmatched:
+                hits[i] = self._one(str(kept[i]).strip())
+        else:
+            for i in unmatched:
+                hits[i].note += (
+                    f"; no close names searched ({len(unmatched):,} names are unknown, more "
+                    f"than {MAX_SUGGESTED}: is this a list of genes?)"
+                )
         rows = []
         first_query: dict[int, str] = {}
-        for raw in kept:
+        for raw, hit in zip(kept, hits, strict=True):
             query = str(raw).strip()
-            hit = self._one(query)
             symbol = ensembl = None
             entrez = None
             duplicate_of = None

@@ -283,17 +283,20 @@ def test_weights_out_of_range_exit_2(runner, tmp_path):
 
 
 def test_unwritable_out_exit_7(runner, tmp_path, monkeypatch):
-    import os
+    import errno
 
-    import targetrank.export as export
+    import targetrank.runfolder as runfolder
 
-    real_access = os.access
+    real_mkdtemp = runfolder.tempfile.mkdtemp
     locked = tmp_path / "locked"
     locked.mkdir()
-    # simulate a read-only parent (root ignores permission bits, so patch the check's view)
-    monkeypatch.setattr(
-        export.os, "access", lambda p, mode: False if Path(p) == locked else real_access(p, mode)
-    )
+
+    def mkdtemp(*args, dir=None, **kwargs):  # root ignores permission bits: the OS refuses here
+        if Path(dir) == locked:
+            raise PermissionError(errno.EACCES, "Permission denied", str(locked))
+        return real_mkdtemp(*args, dir=dir, **kwargs)
+
+    monkeypatch.setattr(runfolder.tempfile, "mkdtemp", mkdtemp)
     out = locked / "run"
     result = runner.invoke(main, ["rank", "--scorer", "weighted", "--out", str(out)])
     assert_failed(result, out, 7, "writable")
@@ -319,8 +322,10 @@ def test_existing_out_is_never_overwritten_without_force(runner, tmp_path):
     forced = runner.invoke(
         main, ["rank", "--scorer", "weighted", "--out", str(out), "--force", "--targets", "TIGIT"]
     )
-    assert forced.exit_code == 0, forced.output
-    assert not (out / "keep.txt").exists() and (out / "ranking.csv").exists()
+    # not a run folder: --force refuses too, and the user's file survives (issue 17)
+    assert forced.exit_code == 7, forced.output
+    assert "not a targetrank run folder" in forced.stderr
+    assert (out / "keep.txt").read_text() == "mine" and not (out / "ranking.csv").exists()
 
 
 def test_missing_features_folder_exit_4(runner, tmp_path):

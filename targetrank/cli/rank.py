@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from targetrank._types import MIN_BOOTSTRAP
 from targetrank.cli._common import interactive, progress_callback, render_table
 
 FEATURES_HELP = "Feature table: 'snapshot' (embedded, offline) or a feature folder."
@@ -31,38 +32,46 @@ def _targets(targets: tuple[str, ...], targets_file: str | None) -> list[str] | 
     return names or None
 
 
-def _print_top(table, top: int) -> None:
+def _print_top(ranking, top: int) -> None:
+    """The top ``top`` of each strategy, then the seed panel's rows outside it, then a legend."""
     import polars as pl
 
+    from targetrank.legend import legend_text
+
+    table = ranking.table
+    seeds = list(ranking.manifest.get("seed_panel") or [])
     for strategy in table["strategy"].unique(maintain_order=True).to_list():
-        part = table.filter((pl.col("strategy") == strategy) & (pl.col("rank") <= top))
-        click.echo(f"\n{strategy} (top {top})")
-        rows = []
-        for r in part.iter_rows(named=True):
-            interval = f"{r['rank_low']}-{r['rank_high']}"
-            rows.append(
-                {
-                    "rank": r["rank"],
-                    "symbol": r["symbol"],
-                    "query": r["query"] if r["query"] != r["symbol"] else "",
-                    "score": f"{r['score']:.3f}",
-                    "rank 5-95%": interval,
-                    "P(top10)": "" if r["p_top10"] is None else f"{r['p_top10']:.2f}",
-                    "evidence": r["evidence_stage"] or "",
-                    "top drivers": (r["top_drivers"] or "").split("; ")[0],
-                }
-            )
-        cols = [
-            "rank",
-            "symbol",
-            "query",
-            "score",
-            "rank 5-95%",
-            "P(top10)",
-            "evidence",
-            "top drivers",
-        ]
-        click.echo(render_table(rows, cols, max_width=60))
+        part = table.filter(pl.col("strategy") == strategy)
+        shown = part.filter(pl.col("rank") <= top)
+        extra = part.filter((pl.col("rank") > top) & pl.col("symbol").is_in(seeds))
+        title = f"\n{strategy} (top {top}) of {part.height:,} targets"
+        click.echo(title + ("; then the seed panel" if extra.height else ""))
+        rows = [_row(r) for r in shown.iter_rows(named=True)]
+        if extra.height:
+            rows.append({"rank": "…"})
+            rows += [_row(r) for r in extra.iter_rows(named=True)]
+        click.echo(render_table(rows, _COLUMNS, max_width=60))
+    click.echo("\n" + legend_text(ranking))
+
+
+_COLUMNS = ["rank", "symbol", "query", "score", "rank 5-95%", "P(top10)", "genome rank", "gate",
+            "evidence", "top drivers"]  # fmt: skip
+
+
+def _row(r: dict) -> dict:
+    genome = r.get("genome_rank")
+    return {
+        "rank": r["rank"],
+        "symbol": r["symbol"],
+        "query": r["query"] if r["query"] != r["symbol"] else "",
+        "score": f"{r['score']:.3f}",
+        "rank 5-95%": f"{r['rank_low']}-{r['rank_high']}",
+        "P(top10)": "" if r["p_top10"] is None else f"{r['p_top10']:.2f}",
+        "genome rank": "" if genome is None else f"{genome:,}",
+        "gate": "gated" if r.get("gate") else "",
+        "evidence": r["evidence_stage"] or "",
+        "top drivers": (r["top_drivers"] or "").split("; ")[0],
+    }
 
 
 @click.command()
@@ -108,7 +117,8 @@ def _print_top(table, top: int) -> None:
     "--format", "formats", default="csv", show_default=True, help="Export formats: csv,xlsx."
 )
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of every random choice.")
-@click.option("--top", type=int, default=10, show_default=True, help="Targets shown per strategy.")
+@click.option("--top", type=click.IntRange(min=1), default=10, show_default=True,
+              help="Targets shown per strategy (at least 1).")  # fmt: skip
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def rank(
     targets: tuple[str, ...],
@@ -134,11 +144,16 @@ def rank(
     """
     from targetrank.export import check_formats, check_out_dir, default_out_dir
     from targetrank.pipeline import rank as run_rank
+    from targetrank.runfolder import run_folder_lock
 
     chosen = check_formats(formats.split(","))
     out_dir = Path(out) if out else default_out_dir()
     check_out_dir(out_dir, force=force)  # fail before computing
-    with progress_callback("ranking", interactive() and not quiet) as progress:
+    with (
+        run_folder_lock(out_dir),  # one writer per folder, from before computing to the rename
+        progress_callback("ranking", interactive() and not quiet) as progress,
+    ):
+        check_out_dir(out_dir, force=force)  # again, now that no other run can write there
         ranking = run_rank(
             targets=_targets(targets, targets_file),
             strategies=list(strategies) or None,
@@ -153,7 +168,7 @@ def rank(
             command=["targetrank", *sys.argv[1:]],
         )
         written = ranking.write(out_dir, formats=chosen, force=force, top=max(top, 20))
-    _print_top(ranking.table, top)
+    _print_top(ranking, top)
     click.echo(f"\nRun folder: {written}")
 
 
@@ -161,8 +176,9 @@ def rank(
 @click.option("--strategy", "strategies", multiple=True, help="Strategy id (repeatable).")
 @click.option("--features", default="snapshot", show_default=True, help=FEATURES_HELP)
 @click.option("--seed", type=int, default=0, show_default=True)
-@click.option("--bootstrap", "n_bootstrap", type=int, default=500, show_default=True,
-              help="Bootstrap resamples for the confidence intervals.")  # fmt: skip
+@click.option("--bootstrap", "n_bootstrap", type=click.IntRange(min=MIN_BOOTSTRAP), default=500,
+              show_default=True, help=f"Bootstrap resamples for the confidence intervals "
+              f"(at least {MIN_BOOTSTRAP}).")  # fmt: skip
 @click.option(
     "--out",
     type=click.Path(dir_okay=False),
@@ -182,10 +198,12 @@ def evaluate(
 
     from targetrank._atomic import atomic_open
     from targetrank.pipeline import evaluate as run_evaluate
+    from targetrank.runfolder import probe_writable
 
     path = (
         Path(out) if out else Path("outputs") / f"evaluation-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.csv"
     )
+    probe_writable(path)  # an unwritable --out fails now, not after minutes of evaluating
     with progress_callback("evaluating", interactive() and not quiet) as progress:
         result = run_evaluate(
             strategies=list(strategies) or None,

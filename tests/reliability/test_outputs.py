@@ -95,8 +95,11 @@ def test_existing_run_folder_is_never_overwritten_without_force(runner, tmp_path
     with pytest.raises(OutputError, match="already exists"):
         ranking.write(out)  # the library refuses too
     assert tree(out) == before
-    assert_succeeded(rank(runner, out, "--force"))
-    assert not (out / "notes.txt").exists()  # --force replaces the folder as a whole
+    # --force never deletes work the run did not write: the user's notes stop it, untouched
+    assert_failed(rank(runner, out, "--force"), 7, "did not write: notes.txt", "move those files")
+    assert tree(out) == before
+    (out / "notes.txt").unlink()
+    assert_succeeded(rank(runner, out, "--force"))  # a pure run folder is replaced as a whole
     assert (out / "ranking.csv").is_file() and debris(tmp_path) == []
 
 
