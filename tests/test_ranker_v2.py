@@ -213,3 +213,40 @@ def test_tigit_checkpoint_score_is_one_answer_however_asked(one_answer):
     from_default = default.explain("TIGIT", CHECKPOINT)
     assert from_default.drivers["feature"].to_list() == explained.drivers["feature"].to_list()
     assert np.allclose(from_default.drivers["contribution"], explained.drivers["contribution"])
+
+
+# -- the strategy file's own definition as a feature ---------------------------------------------
+
+
+def _strategy_rows(symbols: list[str], strategies=None):
+    from targetrank.model.rows import strategy_rows
+    from targetrank.strategies import load_strategies
+
+    ids = t.resolve(symbols).targets["entrez_id"].to_list()
+    return strategy_rows(t.load_features(), strategies or load_strategies(), ids)
+
+
+def test_strategy_score_feature_is_the_weighted_score_and_one_answer():
+    symbols = ["TIGIT", "DKK1", "SOST", "PCNA"]
+    weighted = t.rank(symbols, scorer="weighted", evaluate_model=False).table
+    rows = _strategy_rows(symbols).select("strategy", "symbol", "sc_strategy_score")
+    both = weighted.join(rows, on=["strategy", "symbol"])
+    assert both.height == 20
+    assert np.allclose(both["score"], both["sc_strategy_score"], atol=1e-6)
+    # normalised genome-wide: a gene's value does not depend on the other genes asked for
+    alone = _strategy_rows(["TIGIT"]).select("strategy", "sc_strategy_score")
+    again = rows.filter(pl.col("symbol") == "TIGIT").select("strategy", "sc_strategy_score")
+    assert alone.equals(again)
+
+
+def test_strategy_score_never_reads_literature_or_leaky_weights():
+    from dataclasses import replace
+
+    from targetrank.strategies import StrategySet, Weight, load_strategies
+
+    base = load_strategies()
+    fame = tuple(replace(s, weights=(Weight("pubmed_count_focused", 1.0),)) for s in base)
+    strategies = replace(base, strategies=fame)
+    assert isinstance(strategies, StrategySet)
+    rows = _strategy_rows(["TIGIT", "TP53"], strategies)
+    assert rows["sc_strategy_score"].null_count() == rows.height  # nothing left to score with

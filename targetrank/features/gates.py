@@ -43,6 +43,7 @@ HOUSEKEEPING = (
     | _flag("ps_adam_core")
     | _flag("ribosomal_protein")
     | _flag("mito_encoded")
+    | _flag("respiratory_chain")
 )
 
 
@@ -66,9 +67,9 @@ GATES: dict[str, Gate] = {
         Gate(
             "not_housekeeping",
             "not a core-essential gene (DepMap Hart/Blomen controls or Project Score ADaM "
-            "core), ribosomal protein or mitochondrially encoded gene",
+            "core), ribosomal protein, respiratory-chain subunit or mitochondrially encoded gene",
             ~HOUSEKEEPING,
-            "core-essential, ribosomal or mitochondrially encoded",
+            "core-essential, ribosomal, respiratory-chain or mitochondrially encoded",
         ),
         Gate(
             "antibody_reachable",

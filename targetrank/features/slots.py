@@ -329,6 +329,14 @@ HOUSEKEEPING_SPECS = [
         family="safety",
         label="mitochondrially encoded",
     ),
+    FeatureSpec(
+        "respiratory_chain",
+        pl.Boolean,
+        "in HGNC's 'Mitochondrial respiratory chain complexes' group (complexes I-V subunits, "
+        "nuclear or mitochondrially encoded): oxidative-phosphorylation machinery",
+        family="safety",
+        label="respiratory-chain subunit (HGNC)",
+    ),
 ]
 
 
@@ -394,11 +402,14 @@ def projectscore(genes: pl.DataFrame, tables: Mapping[str, pl.DataFrame]) -> pl.
     sources=("depmap_controls", "projectscore_core", "hgnc_groups", "ncbi_genes"),
 )
 def housekeeping(genes: pl.DataFrame, tables: Mapping[str, pl.DataFrame]) -> pl.DataFrame:
-    """Core-essential, ribosomal and mitochondrially encoded genes: never drug targets here."""
+    """Core-essential, ribosomal, respiratory-chain and MT-encoded genes: never targets here."""
     controls = tables["depmap_controls"]["entrez_id"].drop_nulls()
     core = tables["projectscore_core"]["symbol"]
     groups = tables["hgnc_groups"]
     ribosomal = groups.filter(pl.col("group_name") == "Ribosomal proteins")["symbol"]
+    respiratory = groups.filter(
+        pl.col("group_name") == "Mitochondrial respiratory chain complexes"
+    )["symbol"]
     annotation = tables["genes_annotation"]
     mito = annotation.filter(pl.col("chromosome") == "MT")["entrez_id"]
     return genes.select(
@@ -407,4 +418,5 @@ def housekeeping(genes: pl.DataFrame, tables: Mapping[str, pl.DataFrame]) -> pl.
         pl.col("symbol").is_in(core.implode()).alias("ps_adam_core"),
         pl.col("symbol").is_in(ribosomal.implode()).alias("ribosomal_protein"),
         pl.col("entrez_id").is_in(mito.implode()).alias("mito_encoded"),
+        pl.col("symbol").is_in(respiratory.implode()).alias("respiratory_chain"),
     )

@@ -7,8 +7,10 @@ bone-resident strategy.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import TYPE_CHECKING
 
+import numpy as np
 import polars as pl
 
 from targetrank.features.registry import FeatureSpec
@@ -59,6 +61,14 @@ SC_FEATURES: tuple[FeatureSpec, ...] = (
         "tractable family; cell therapy: surface; conjugate: either)",
         family="localisation",
         label="fits the strategy's modality",
+    ),
+    FeatureSpec(
+        "sc_strategy_score",
+        pl.Float64,
+        "the strategy file's transparent weighted score of the gene (its [strategy.weights], "
+        "rank-normalised genome-wide; leaky and literature terms left out)",
+        family="immune",
+        label="fits the strategy's definition (strategy-file score)",
     ),
 )
 SC_NAMES = [s.name for s in SC_FEATURES]
@@ -117,8 +127,8 @@ def _any_expr(exprs: list[pl.Expr]) -> pl.Expr:
     )
 
 
-def strategy_features(features: pl.DataFrame, strategy: Strategy) -> pl.DataFrame:
-    """The sc_* columns of ``strategy`` for every row of ``features`` (same order, plus keys)."""
+def _conditioned(features: pl.DataFrame, strategy: Strategy) -> pl.DataFrame:
+    """The sc_* columns except the strategy score, for every row (same order, plus keys)."""
     markers = sorted({c for comp in strategy.compartments for c in comp.markers})
     cells = sorted({c for comp in strategy.compartments for c in (*comp.blood, *comp.tissue)})
     processes = sorted({c for comp in strategy.compartments for c in comp.processes})
@@ -137,3 +147,75 @@ def strategy_features(features: pl.DataFrame, strategy: Strategy) -> pl.DataFram
         _any(processes).alias("sc_process"),
         _any_expr([_fits(m) for m in strategy.modalities]).alias("sc_modality_fit"),
     )
+
+
+def strategy_features(
+    features: pl.DataFrame,
+    strategy: Strategy,
+    reference: pl.DataFrame | None = None,
+    skip: Collection[str] = (),
+) -> pl.DataFrame:
+    """The sc_* columns of ``strategy`` for every row of ``features`` (same order, plus keys).
+
+    ``reference`` is the gene table ``sc_strategy_score`` is normalised against (default:
+    ``features`` itself; the ranker passes the whole genome); ``skip`` names weighted columns the
+    score must not read (the ranker passes leaky and literature columns).
+    """
+    sc = _conditioned(features, strategy)
+    if reference is None:
+        ref = pl.concat([features, sc.drop("entrez_id")], how="horizontal")
+    else:
+        ref = pl.concat(
+            [reference, _conditioned(reference, strategy).drop("entrez_id")], how="horizontal"
+        )
+    own = pl.concat([features, sc.drop("entrez_id")], how="horizontal")
+    score = strategy_score(own, ref, strategy, skip=skip)
+    return sc.with_columns(pl.Series(STRATEGY_SCORE, score, dtype=pl.Float64).fill_nan(None))
+
+
+STRATEGY_SCORE = "sc_strategy_score"
+
+
+def percentiles(reference: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Mid-rank percentile of ``values`` in the sorted ``reference`` (0/1 kept for flags, NaN kept).
+
+    Shared by the weighted scorer and ``sc_strategy_score`` so both read a weight the same way.
+    """
+    if reference.size == 0:
+        return np.full(values.shape, np.nan)
+    if np.isin(reference, [0.0, 1.0]).all():  # Boolean: the value itself
+        pct = values.astype(np.float64, copy=True)
+    else:
+        lo = np.searchsorted(reference, values, side="left")
+        hi = np.searchsorted(reference, values, side="right")
+        pct = (lo + hi) / 2 / reference.size
+    pct[np.isnan(values)] = np.nan
+    return pct
+
+
+def strategy_score(
+    rows: pl.DataFrame, reference: pl.DataFrame, strategy: Strategy, skip: Collection[str] = ()
+) -> np.ndarray:
+    """The strategy file's weighted score for ``rows``, normalised against ``reference``.
+
+    Both frames hold the gene features plus this strategy's ``sc_*`` columns; ``reference`` is
+    the whole genome, so a gene's value does not depend on which other genes were asked for.
+    Gives the learned ranker each strategy's own definition (what the strategy file says a
+    target of it looks like), which gene-level features alone cannot say per strategy. Terms in
+    ``skip`` (leaky or literature columns a user's weights might name) are left out.
+    """
+    num = np.zeros(rows.height)
+    den = np.zeros(rows.height)
+    for w in strategy.weights:
+        if w.feature in skip or w.feature == STRATEGY_SCORE or w.feature not in rows.columns:
+            continue
+        ref = reference[w.feature].cast(pl.Float64).drop_nulls().to_numpy()
+        pct = percentiles(np.sort(ref), rows[w.feature].cast(pl.Float64).to_numpy())
+        if w.prefer == "low":
+            pct = 1 - pct
+        ok = ~np.isnan(pct)
+        num[ok] += w.weight * pct[ok]
+        den[ok] += w.weight
+    out = np.full(rows.height, np.nan)
+    np.divide(num, den, out=out, where=den > 0)
+    return out

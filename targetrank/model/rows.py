@@ -10,6 +10,17 @@ from targetrank.features.strategy import strategy_features
 from targetrank.strategies import StrategySet
 
 
+def _unlearnable(columns: Iterable[str]) -> set[str]:
+    """Columns a strategy score fed to a model must not read: leaky or literature volume."""
+    from targetrank.features import REGISTRY
+    from targetrank.model.leakage import leakage_features
+
+    specs = REGISTRY.specs()
+    cols = list(columns)
+    literature = {c for c in cols if c in specs and specs[c].family == "literature"}
+    return set(leakage_features(cols)) | literature
+
+
 def indicator_name(strategy_id: str) -> str:
     """Column flagging rows of one strategy (lets trees learn strategy-specific splits)."""
     return f"strategy_is_{strategy_id}"
@@ -31,7 +42,8 @@ def strategy_rows(
         base = features.filter(pl.col("entrez_id").is_in(wanted.implode()))
     frames = []
     for strategy in strategies:
-        sc = strategy_features(base, strategy).drop("entrez_id")
+        skip = _unlearnable(w.feature for w in strategy.weights)
+        sc = strategy_features(base, strategy, reference=features, skip=skip).drop("entrez_id")
         indicators = [pl.lit(s.id == strategy.id).alias(indicator_name(s.id)) for s in strategies]
         frames.append(
             pl.concat([base, sc], how="horizontal").with_columns(

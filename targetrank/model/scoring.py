@@ -160,16 +160,9 @@ class WeightedScorer:
         return self
 
     def _normalise(self, strategy_id: str, feature: str, values: np.ndarray) -> np.ndarray:
-        ref = self.reference_[(strategy_id, feature)]
-        if ref.size == 0:
-            return np.full(values.shape, np.nan)
-        lo = np.searchsorted(ref, values, side="left")
-        hi = np.searchsorted(ref, values, side="right")
-        pct = (lo + hi) / 2 / ref.size
-        if np.isin(ref, [0.0, 1.0]).all():  # Boolean: use the value itself
-            pct = values.copy()
-        pct[np.isnan(values)] = np.nan
-        return pct
+        from targetrank.features.strategy import percentiles
+
+        return percentiles(self.reference_[(strategy_id, feature)], values)
 
     def score(self, rows: pl.DataFrame) -> ScoreResult:
         """Weighted mean of normalised features per row, with per-feature contributions."""
