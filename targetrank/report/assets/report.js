@@ -116,7 +116,7 @@
       card.drivers.forEach(function (d) { max = Math.max(max, Math.abs(d[2])); });
       var t = el("table", "small contrib");
       var hr = t.createTHead().insertRow();
-      ["feature", "value", "contribution", "", "source", "release"].forEach(function (h) {
+      ["feature", "value", "contribution", "", "source (release)"].forEach(function (h) {
         hr.appendChild(el("th", h === "contribution" ? "n" : null, h));
       });
       var body = t.createTBody();
@@ -135,8 +135,8 @@
         bar.appendChild(neg);
         bar.appendChild(pos);
         tr.appendChild(el("td")).appendChild(bar);
-        tr.appendChild(el("td", null, f[2]));
-        tr.appendChild(el("td", null, f[3]));
+        var src = tr.appendChild(el("td", "src", f[2]));
+        if (f[3]) src.appendChild(el("div", "muted", f[3]));
       });
       left.appendChild(t);
       if (card.bias !== null) {
