@@ -104,7 +104,8 @@ def write_run(
     """Write the run folder and return its path.
 
     Files: ranking.csv, matrix.csv, manifest.json, model_card.md/.json, heatmap.png,
-    explanations.parquet, ranking.xlsx (with ``xlsx``), novel_candidates.csv (genome universe).
+    explanations.parquet, ranking.xlsx (with ``xlsx``), novel_candidates.csv (genome universe),
+    report.html (built last, from the other files).
     """
     target = Path(out) if out is not None else default_out_dir()
     chosen = check_formats(formats)
@@ -129,6 +130,10 @@ def write_run(
             (tmp / "manifest.json").write_text(
                 json.dumps(manifest, indent=2, default=str) + "\n", encoding="utf-8"
             )
+            from targetrank.report import REPORT_FILE, build_report
+
+            # from the folder's own files, so `targetrank report` rebuilds the same page
+            (tmp / REPORT_FILE).write_text(build_report(tmp, folder=target), encoding="utf-8")
     except FileExistsError as exc:
         raise OutputError(
             "The output folder appeared while the run was being written",

@@ -893,6 +893,10 @@ def _manifest(
         "scorer": scorer_spec,
         "universe": universe,
         "strategies": inputs.strategies.ids,
+        "strategy_info": {  # shown by report.html, which reads only the run folder
+            s.id: {"number": s.number, "title": s.title, "description": s.description}
+            for s in inputs.strategies
+        },
         "strategies_file": str(strategies_file) if strategies_file else None,
         "weights_file": str(weights) if isinstance(weights, str | Path) else None,
         "weights": effective_weights,

@@ -56,6 +56,18 @@ def test_default_run_writes_every_file(default_run):
     assert not [p for p in out.parent.iterdir() if p.name.startswith(".")]  # no temp leftovers
 
 
+def test_default_run_writes_the_report_and_names_it(default_run):
+    out, result = default_run
+    report = out / "report.html"
+    assert f"Report: {report}" in result.stdout
+    page = report.read_text("utf-8")
+    rows = pl.read_csv(out / "ranking.csv")
+    assert page.count('<tr data-i="') == rows.height  # every target of the default run is shown
+    assert "ROC-AUC" in page and "NDCG@10" in page and "recall@100" in page
+    refused = json.loads((out / "model_card.json").read_text("utf-8"))["features"]["refused"]
+    assert refused and all(name in page for name in refused)  # what the leakage guard refused
+
+
 def test_seed_panel_in_every_strategy_with_original_names(default_run):
     out, _ = default_run
     rows = list(csv.DictReader(io.StringIO((out / "ranking.csv").read_text("utf-8"))))

@@ -21,6 +21,7 @@ def main(ctx: click.Context, debug: bool) -> None:
 def _register() -> None:
     from targetrank.cli import catalog, fetch_depmap, fetch_opentargets  # noqa: F401  (register subcommands)
     from targetrank.cli import rank as rank_cmd
+    from targetrank.cli import report as report_cmd
     from targetrank.cli import resolve as resolve_cmd
     from targetrank.cli import snapshot as snapshot_cmd
     from targetrank.cli.fetch import fetch
@@ -34,6 +35,7 @@ def _register() -> None:
     main.add_command(rank_cmd.evaluate)
     main.add_command(rank_cmd.explain)
     main.add_command(rank_cmd.rerun)
+    main.add_command(report_cmd.report)
 
 
 _register()

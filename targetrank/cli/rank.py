@@ -170,6 +170,7 @@ def rank(
         written = ranking.write(out_dir, formats=chosen, force=force, top=max(top, 20))
     _print_top(ranking, top)
     click.echo(f"\nRun folder: {written}")
+    click.echo(f"Report: {written / 'report.html'} (open in any browser)")
 
 
 @click.command()

@@ -1,0 +1,52 @@
+"""``report.html``: the self-contained page a translational team opens instead of a terminal.
+
+Built from a run folder's own files, so it is written with the run (inside the same atomic
+folder write) and can be rebuilt later with ``targetrank report RUN_DIR``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from targetrank.report.collect import TOP_N, ReportData, collect, linkify
+from targetrank.report.render import render, script_json
+
+__all__ = [
+    "REPORT_FILE",
+    "TOP_N",
+    "ReportData",
+    "build_report",
+    "linkify",
+    "script_json",
+    "write_report",
+]
+
+REPORT_FILE = "report.html"
+
+
+def build_report(
+    run_dir: str | Path, *, top_n: int = TOP_N, folder: str | Path | None = None
+) -> str:
+    """The report page of the run folder ``run_dir`` as HTML text (``folder``: the path shown)."""
+    return render(collect(run_dir, top_n=top_n, folder=folder))
+
+
+def write_report(run_dir: str | Path, out: str | Path | None = None, *, top_n: int = TOP_N) -> Path:
+    """Write ``report.html`` (atomically: temp file then rename) and return its path."""
+    from targetrank._atomic import atomic_open
+    from targetrank.errors import OutputError
+
+    target = Path(out) if out is not None else Path(run_dir) / REPORT_FILE
+    page = build_report(run_dir, top_n=top_n)
+    try:
+        with atomic_open(target) as fh:
+            fh.write(page)
+    except OSError as exc:
+        raise OutputError(
+            "Cannot write the report",
+            input=str(target),
+            done="no report was written; any previous report.html is untouched",
+            cause=exc.strerror or str(exc),
+            fix="free disk space or choose a writable --out",
+        ) from exc
+    return target
