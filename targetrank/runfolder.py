@@ -104,7 +104,9 @@ def foreign_entries(folder: Path) -> list[str] | None:
         return None
     if not isinstance(manifest, dict) or "targetrank_version" not in manifest:
         return None
-    listed = set(manifest.get("files") or {}) | {MANIFEST}
+    from targetrank.report import REPORT_FILE  # written after the manifest, from its files
+
+    listed = set(manifest.get("files") or {}) | {MANIFEST, REPORT_FILE}
     return sorted(p.name for p in folder.iterdir() if p.name not in listed)
 
 
