@@ -96,6 +96,7 @@ def test_known_non_targets_are_housekeeping_genes(context):
             pl.col("ps_adam_core").fill_null(False),
             pl.col("ribosomal_protein").fill_null(False),
             pl.col("mito_encoded").fill_null(False),
+            pl.col("respiratory_chain").fill_null(False),
         )
     )
     assert flags.to_series().all()
