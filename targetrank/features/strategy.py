@@ -68,7 +68,7 @@ SC_FEATURES: tuple[FeatureSpec, ...] = (
         "the strategy file's transparent weighted score of the gene (its [strategy.weights], "
         "rank-normalised genome-wide; leaky and literature terms left out)",
         family="immune",
-        label="fits the strategy's definition (strategy-file score)",
+        label="strategy-file score",
     ),
 )
 SC_NAMES = [s.name for s in SC_FEATURES]
