@@ -12,3 +12,13 @@ ProgressCallback = Callable[[str, int, int], None]
 def no_progress(step: str, done: int, total: int) -> None:
     """The default progress callback: silence."""
     return None
+
+
+#: ``notice(message)``: a one-line message for the user (e.g. a refused model cache file); the
+#: library never prints it, the CLI writes it to stderr.
+NoticeCallback = Callable[[str], None]
+
+
+def no_notice(message: str) -> None:
+    """The default notice callback: silence."""
+    return None

@@ -19,7 +19,8 @@ the score, so they sum to it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
@@ -172,6 +173,107 @@ class LightGBMScorer:
             full = self._fit(X[idx], y[idx], strat[idx], seed=(context.seed, 4, b))
             tick()
             self.boot_.append((fold_of, models, full))
+        return self
+
+    # ------------------------------------------------------------------------------ caching
+    def cache_components(self, context: ScoringContext) -> dict[str, Any]:
+        """What the fitted state depends on (hashed into the model cache key with the versions).
+
+        The panel a run shows is not here: panels only select rows to score, never training rows.
+        """
+        from targetrank.model import cache
+
+        return {
+            "scorer": self.name,
+            "config": asdict(self.config),
+            "seed": context.seed,
+            "features": cache.frame_digest(context.features),
+            "labels": cache.frame_digest(context.labels),
+            "evidence": cache.frame_digest(context.evidence),
+            "strategies": cache.strategies_digest(context.strategies),
+            "seed_entrez": [int(e) for e in context.seed_entrez],
+            "leakage_guard": cache.leakage_guard(),
+            "code": cache.code_digest(),
+        }
+
+    def to_state(self) -> dict[str, Any]:
+        """The fitted state as JSON data: models in LightGBM's text format, frames as Arrow."""
+        from targetrank.model.cache import frame_to_text
+
+        if not hasattr(self, "full_model_"):
+            raise ModelError("The ranker is not fitted", fix="call fit(context) first")
+
+        def model(m: StrategyRanker) -> dict[str, Any]:
+            return {"params": m.get_params(), "model": m.to_string()}
+
+        def folds(fold_of: dict[int, int]) -> list[list[int]]:
+            return [[int(t), int(k)] for t, k in fold_of.items()]
+
+        return {
+            "config": asdict(self.config),
+            "seed": int(self.seed_),
+            "strategy_ids": list(self.strategy_ids_),
+            "prior": {
+                "table": frame_to_text(self.prior_.table),
+                "selection": self.prior_.selection.as_dict(),
+                "metrics": self.prior_.metrics,
+            },
+            "training": {
+                "rows": frame_to_text(self.training_.rows),
+                "groups": list(self.training_.groups),
+                "strategies": list(self.training_.strategies),
+            },
+            "selection": self.selection_.as_dict(),
+            "feature_names": list(self.feature_names_),
+            "fold_of": [folds(f) for f in self.fold_of_],
+            "oof_models": [[model(m) for m in models] for models in self.oof_models_],
+            "full_model": model(self.full_model_),
+            "boot": [
+                {"fold_of": folds(f), "models": [model(m) for m in models], "full": model(full)}
+                for f, models, full in self.boot_
+            ],
+        }
+
+    def restore(self, state: Mapping[str, Any], context: ScoringContext) -> LightGBMScorer:
+        """Become fitted from :meth:`to_state` output, without training (the model cache)."""
+        from targetrank.model.cache import frame_from_text
+
+        if state["config"] != asdict(self.config):
+            raise ValueError("the stored ranker settings differ from this scorer's")
+        names = list(state["feature_names"])
+
+        def model(m: Mapping[str, Any]) -> StrategyRanker:
+            return StrategyRanker.from_string(m["model"], feature_names=names, params=m["params"])
+
+        def folds(pairs: list[list[int]]) -> dict[int, int]:
+            return {int(t): int(k) for t, k in pairs}
+
+        prior = state["prior"]
+        self.seed_ = int(state["seed"])
+        self._context = context
+        self.strategy_ids_ = list(state["strategy_ids"])
+        self.prior_ = PriorResult(
+            frame_from_text(prior["table"]),
+            FeatureSelection(list(prior["selection"]["used"]), dict(prior["selection"]["refused"])),
+            prior["metrics"],
+        )
+        self.prior_map_ = self.prior_.table
+        training = state["training"]
+        self.training_ = TrainingTable(
+            frame_from_text(training["rows"]),
+            list(training["groups"]),
+            list(training["strategies"]),
+        )
+        sel = state["selection"]
+        self.selection_ = FeatureSelection(list(sel["used"]), dict(sel["refused"]))
+        self.feature_names_ = names
+        self.fold_of_ = [folds(f) for f in state["fold_of"]]
+        self.oof_models_ = [[model(m) for m in models] for models in state["oof_models"]]
+        self.full_model_ = model(state["full_model"])
+        self.boot_ = [
+            (folds(b["fold_of"]), [model(m) for m in b["models"]], model(b["full"]))
+            for b in state["boot"]
+        ]
         return self
 
     def _assign_folds(self, targets: np.ndarray, rng: np.random.Generator) -> dict[int, int]:
