@@ -806,7 +806,7 @@ def _evaluate_fitted(
     keys = evaluation_rows(model.training_.rows, inputs.evidence, inputs.seed_entrez)
     rows = model.rows_for(context, keys.select("strategy", "entrez_id"))
     scores = {
-        "lightgbm": model.score(rows).scores,
+        "lightgbm": point_scores(model, rows),  # the same scores, without TreeSHAP
         "weighted": WeightedScorer().fit(context).score(rows).scores,
         "pubmed_popularity": PopularityScorer().score(rows).scores,
     }

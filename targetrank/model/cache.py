@@ -42,6 +42,10 @@ PACKAGE_DIR = Path(__file__).resolve().parent.parent
 class CacheableScorer(Protocol):
     """A scorer whose fitted state can be keyed, saved and restored."""
 
+    def fit(self, context: Any, *, cache: ModelCache | None = None) -> Any:
+        """Fit, reusing (or storing) parts of the state in ``cache``."""
+        ...
+
     def cache_components(self, context: Any) -> dict[str, Any]:
         """Everything the fitted state depends on besides the library versions."""
         ...
@@ -264,6 +268,6 @@ def fit_cached(scorer: Any, context: Any, cache: ModelCache | None) -> CacheOutc
             return CacheOutcome(True, key)
         except Exception as exc:  # a verified file that does not restore: retrain, never fail
             cache.notice(f"model cache {key[:12]} refused: cannot restore ({exc}); retraining")
-    scorer.fit(context)
+    scorer.fit(context, cache=cache)
     stored = cache.store(key, scorer.to_state())
     return CacheOutcome(False, key, stored)

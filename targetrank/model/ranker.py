@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import polars as pl
@@ -34,6 +34,9 @@ from targetrank.model.prior import PRIOR_COLUMN, PriorResult, fit_prior
 from targetrank.model.rows import indicator_name
 from targetrank.model.scoring import ScoreResult, ScoringContext
 from targetrank.model.training import TrainingTable, build_training_table
+
+if TYPE_CHECKING:
+    from targetrank.model.cache import ModelCache
 
 
 @dataclass
@@ -69,6 +72,27 @@ def _fold_lookup(fold_of: dict[int, int], target: np.ndarray) -> np.ndarray:
     return np.where(keys[pos] == target, values[pos], -1)
 
 
+def _prior_state(prior: PriorResult) -> dict[str, Any]:
+    from targetrank.model.cache import frame_to_text
+
+    return {
+        "table": frame_to_text(prior.table),
+        "selection": prior.selection.as_dict(),
+        "metrics": prior.metrics,
+    }
+
+
+def _prior_from_state(state: Mapping[str, Any]) -> PriorResult:
+    from targetrank.model.cache import frame_from_text
+
+    selection = state["selection"]
+    return PriorResult(
+        frame_from_text(state["table"]),
+        FeatureSelection(list(selection["used"]), dict(selection["refused"])),
+        state["metrics"],
+    )
+
+
 class LightGBMScorer:
     """Level 1 prior + level 2 lambdarank, scored out-of-fold (see the module docstring)."""
 
@@ -82,8 +106,12 @@ class LightGBMScorer:
             setattr(self.config, key, value)
 
     # ------------------------------------------------------------------------------ fitting
-    def fit(self, context: ScoringContext) -> LightGBMScorer:
-        """Fit the prior, the out-of-fold models, the full model and the bootstrap ensemble."""
+    def fit(self, context: ScoringContext, *, cache: ModelCache | None = None) -> LightGBMScorer:
+        """Fit the prior, the out-of-fold models, the full model and the bootstrap ensemble.
+
+        ``cache``: reuse (or store) the level-1 prior, which depends only on the feature table,
+        the labels, the seed and the prior settings, so a changed strategy file keeps it.
+        """
         cfg = self.config
         report = context.progress
         self.seed_ = context.seed
@@ -92,14 +120,7 @@ class LightGBMScorer:
         if cfg.features is not None:
             check_no_leakage(cfg.features, labels="clinical-evidence (level 2)")
 
-        self.prior_: PriorResult = fit_prior(
-            context.features,
-            context.labels,
-            seed=context.seed,
-            n_folds=cfg.prior_folds,
-            params=cfg.prior_params,
-            progress=report,
-        )
+        self.prior_: PriorResult = self._fit_prior(context, cache)
         self.prior_map_ = self.prior_.table
 
         self.training_: TrainingTable = build_training_table(
@@ -175,6 +196,45 @@ class LightGBMScorer:
             self.boot_.append((fold_of, models, full))
         return self
 
+    def _fit_prior(self, context: ScoringContext, cache: ModelCache | None) -> PriorResult:
+        cfg = self.config
+
+        def fit() -> PriorResult:
+            return fit_prior(
+                context.features,
+                context.labels,
+                seed=context.seed,
+                n_folds=cfg.prior_folds,
+                params=cfg.prior_params,
+                progress=context.progress,
+            )
+
+        if cache is None:
+            return fit()
+        from targetrank.model import cache as mc
+
+        key = mc.cache_key(
+            {
+                "part": "level-1 prior",
+                "seed": context.seed,
+                "prior_folds": cfg.prior_folds,
+                "prior_params": cfg.prior_params,
+                "features": mc.frame_digest(context.features),
+                "labels": mc.frame_digest(context.labels),
+                "leakage_guard": mc.leakage_guard(),
+                "code": mc.code_digest(),
+            }
+        )
+        state = cache.load(key)
+        if state is not None:
+            try:
+                return _prior_from_state(state)
+            except Exception as exc:  # a verified file that does not restore: refit
+                cache.notice(f"model cache {key[:12]} refused: cannot restore ({exc}); retraining")
+        prior = fit()
+        cache.store(key, _prior_state(prior))
+        return prior
+
     # ------------------------------------------------------------------------------ caching
     def cache_components(self, context: ScoringContext) -> dict[str, Any]:
         """What the fitted state depends on (hashed into the model cache key with the versions).
@@ -213,11 +273,7 @@ class LightGBMScorer:
             "config": asdict(self.config),
             "seed": int(self.seed_),
             "strategy_ids": list(self.strategy_ids_),
-            "prior": {
-                "table": frame_to_text(self.prior_.table),
-                "selection": self.prior_.selection.as_dict(),
-                "metrics": self.prior_.metrics,
-            },
+            "prior": _prior_state(self.prior_),
             "training": {
                 "rows": frame_to_text(self.training_.rows),
                 "groups": list(self.training_.groups),
@@ -248,15 +304,10 @@ class LightGBMScorer:
         def folds(pairs: list[list[int]]) -> dict[int, int]:
             return {int(t): int(k) for t, k in pairs}
 
-        prior = state["prior"]
         self.seed_ = int(state["seed"])
         self._context = context
         self.strategy_ids_ = list(state["strategy_ids"])
-        self.prior_ = PriorResult(
-            frame_from_text(prior["table"]),
-            FeatureSelection(list(prior["selection"]["used"]), dict(prior["selection"]["refused"])),
-            prior["metrics"],
-        )
+        self.prior_ = _prior_from_state(state["prior"])
         self.prior_map_ = self.prior_.table
         training = state["training"]
         self.training_ = TrainingTable(
