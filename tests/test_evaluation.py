@@ -57,7 +57,9 @@ def _dcg_loop(labels, scores, k):
     discounts[k:] = 0.0
     starts = np.flatnonzero(np.r_[True, s[1:] != s[:-1]])
     ends = np.r_[starts[1:], len(s)]
-    return float(sum(g[a:b].mean() * discounts[a:b].sum() for a, b in zip(starts, ends, strict=True)))
+    return float(
+        sum(g[a:b].mean() * discounts[a:b].sum() for a, b in zip(starts, ends, strict=True))
+    )
 
 
 def _ndcg_loop(labels, scores, k):

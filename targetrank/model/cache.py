@@ -180,6 +180,7 @@ class ModelCache:
     def __init__(self, root: str | os.PathLike[str], notice: NoticeCallback = no_notice) -> None:
         self.root = Path(root)
         self.notice = notice
+        self._write_failed = False  # one notice per run, not one per file
 
     def path(self, key: str) -> Path:
         """The file of ``key``."""
@@ -192,8 +193,8 @@ class ModelCache:
         path = self.path(key)
         try:
             blob = path.read_bytes()
-        except FileNotFoundError:
-            return None
+        except (FileNotFoundError, NotADirectoryError):
+            return None  # absent (a folder that cannot exist is reported when writing)
         except OSError as exc:
             self.notice(f"model cache {path} unreadable ({exc.strerror or exc}): retraining")
             return None
@@ -244,6 +245,9 @@ class ModelCache:
             with atomic_path(self.path(key)) as tmp:
                 tmp.write_bytes(json.dumps(header).encode() + b"\n" + payload)
         except OSError as exc:
+            if self._write_failed:
+                return False
+            self._write_failed = True
             self.notice(
                 f"model cache not written to {self.root} ({exc.strerror or exc}): the next run "
                 "retrains; set TARGETRANK_CACHE_DIR or --cache-dir to a writable folder"
