@@ -115,6 +115,7 @@ def child(
     wrap(pipeline, "load_inputs", "assembly_inputs")
     wrap(ScoringContext, "rows", "assembly_rows", nested=True)
     wrap(LightGBMScorer, "fit", "fit")
+    wrap(LightGBMScorer, "restore", "fit")  # models read from the cache instead of a fit
     wrap(LightGBMScorer, "score", "score")
     wrap(pipeline, "_assemble", "assemble")
     wrap(pipeline, "_intervals", "assemble_intervals")

@@ -3,6 +3,8 @@
 The public API is re-exported here; everything else is implementation detail.
 """
 
+import sys
+import types
 from typing import TYPE_CHECKING, Any
 
 from targetrank.__about__ import __version__
@@ -48,6 +50,22 @@ if TYPE_CHECKING:
     from targetrank.model.scoring import Scorer, WeightedScorer
     from targetrank.pipeline import Evaluation, Explanation, Ranking, evaluate, rank
     from targetrank.resolver import Resolution, Resolver, resolve
+
+
+class _Package(types.ModuleType):
+    """The package module, guarding the public functions named like submodules.
+
+    The import system sets a submodule as an attribute of its package when it is first loaded,
+    so a late ``import targetrank.evidence`` would hide the function ``targetrank.evidence``.
+    """
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in _LAZY and isinstance(value, types.ModuleType):
+            return
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
 
 
 def __getattr__(name: str) -> Any:

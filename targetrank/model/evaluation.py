@@ -49,9 +49,15 @@ def _dcg_rows(labels: np.ndarray, scores: np.ndarray, k: int) -> np.ndarray:
     gain = np.add.reduceat(g.ravel(), starts) / sizes
     discount = np.add.reduceat(np.tile(discounts, n_rows), starts)
     per_group = gain * discount
-    # each row's first group among all groups (every row has at least one)
-    row_first_group = np.r_[0, np.cumsum(new_group.sum(axis=1))[:-1]]
-    return np.add.reduceat(per_group, row_first_group)
+    # sum each row's groups in order, as the definition does: only the first k groups can
+    # have a non-zero discount, so k vectorised additions do it (reduceat would sum pairwise)
+    groups = new_group.sum(axis=1)
+    first = np.r_[0, np.cumsum(groups)[:-1]]
+    total = np.zeros(n_rows)
+    for j in range(min(k, n)):
+        at = np.minimum(first + j, per_group.size - 1)
+        total = total + np.where(groups > j, per_group[at], 0.0)
+    return total
 
 
 def _dcg(labels: np.ndarray, scores: np.ndarray, k: int) -> float:
