@@ -515,7 +515,8 @@ def run(cfg: B2Config, *, log: Any = print) -> dict[str, Any]:
         )
     _print_boot(boot, log)
     for key, r in ratios.items():
-        log(f"  {key:<22} {r['value']:7.2f}   target <= {r['target']:<5} {r['verdict']}")
+        target = "-" if r["target"] is None else f"<= {r['target']}"
+        log(f"  {key:<22} {r['value']:7.2f}   target {target:<8} {r['verdict']}")
     return {
         "name": "B2 genome-wide ranking",
         "sizes": {str(n): sizes[n] for n in cfg.sizes},
