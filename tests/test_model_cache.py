@@ -29,12 +29,17 @@ TINY = {
 COMPARED = ("ranking.csv", "matrix.csv", "model_card.json", "explanations.parquet")
 
 
+PANEL = ["TIGIT", "DKK1", "OPN", "RANKL", "CD274", "SOST"]
+
+
 def tiny_rank(cache_dir: Path, notes: list[str] | None = None, **kwargs):
+    """A tiny ranking of a small panel (the model-card evaluation is compared in test_cli_rank)."""
+    options = {"targets": PANEL, "evaluate_model": False, **kwargs}
     return t.rank(
         scorer=LightGBMScorer(**TINY),
         cache_dir=cache_dir,
         notice=(notes if notes is not None else []).append,
-        **kwargs,
+        **options,
     )
 
 
@@ -139,16 +144,32 @@ def _corrupt(path: Path) -> None:
     path.write_bytes(bytes(blob))
 
 
+def _truncate(path: Path) -> None:
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+
+
 @pytest.mark.parametrize(
     ("damage", "reason"),
     [
-        (_corrupt, "checksum mismatch"),
-        (lambda p: p.write_bytes(p.read_bytes()[: len(p.read_bytes()) // 2]), "checksum"),
         (lambda p: p.write_bytes(b"\x00garbage"), "unreadable"),
         (lambda p: p.write_text(""), "unreadable"),
+        (lambda p: p.write_bytes(b'{"format": "other"}\n' + p.read_bytes()), "not a model cache"),
+        (_truncate, "checksum mismatch"),
     ],
-    ids=["flipped-byte", "truncated", "garbage", "empty"],
+    ids=["garbage", "empty", "foreign", "truncated"],
 )
+def test_damaged_file_is_refused_with_one_line(cold, tmp_path, damage, reason):
+    cache_src, _, _ = cold
+    cache = copy_cache(cache_src, tmp_path)
+    path = model_files(cache)[0]
+    damage(path)
+    notes: list[str] = []
+    assert ModelCache(cache / "models", notes.append).load(path.stem) is None
+    assert len(notes) == 1 and "refused" in notes[0] and reason in notes[0], notes
+    assert "\n" not in notes[0]
+
+
+@pytest.mark.parametrize(("damage", "reason"), [(_corrupt, "checksum mismatch"), (_truncate, "checksum")], ids=["flipped-byte", "truncated"])  # fmt: skip
 def test_corrupt_cache_file_is_refused_and_retrained(cold, tmp_path, damage, reason):
     cache_src, out, _ = cold
     cache = copy_cache(cache_src, tmp_path)
