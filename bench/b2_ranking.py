@@ -11,7 +11,13 @@ is its own. The child times the phases by wrapping the library's functions (no l
 - assemble: ranks, rank intervals (``_intervals``) and driver texts (``_drivers_text``).
 
 "score+explain" is score + assemble. The quick model-card evaluation is off
-(``evaluate_model=False``): B4 measures evaluation.
+(``evaluate_model=False``): B4 measures evaluation. The genome size runs cold (a fresh model
+cache, which the cold run fills) and then warm (the trained models read from that cache).
+
+What a user waits for is measured beside it: the CLI ``targetrank rank`` end to end (start-up,
+imports, fit or cache, model-card evaluation, exports), each in a fresh process, in interleaved
+rounds: cold (empty model cache), warm (same cache), warm with another panel; and the wall of
+``targetrank --help``.
 
 The bootstrap study fits one ranker with many replicates and splits them into disjoint sets
 of B: the spread of the interval endpoints between sets of the same B is the Monte Carlo noise
@@ -37,7 +43,14 @@ from bench.synthetic import feature_subset
 from bench.timing import verdict
 
 ROOT = Path(__file__).resolve().parent.parent
-TARGETS = {"score_explain_s": 5.0, "peak_rss_gb": 1.5}
+TARGETS = {
+    "score_explain_s": 5.0,
+    "peak_rss_gb": 1.5,
+    "cli_warm_vs_cold": 0.2,
+    "cli_warm_panel_vs_cold": 0.25,
+    "help_s": 0.5,
+}
+OTHER_PANEL = "TIGIT,CD274,SPP1,SOST"
 
 
 @dataclass
@@ -52,6 +65,7 @@ class B2Config:
     study_sets: list[int] = field(default_factory=lambda: [5, 10])
     study_features: str = "snapshot"
     probe: bool = False  # profile + TreeSHAP threads probe in one extra genome child
+    cli_rounds: int = 2  # CLI rank cold / warm / warm other panel (0: skip)
 
 
 # --------------------------------------------------------------------------------------------
@@ -59,7 +73,9 @@ class B2Config:
 # --------------------------------------------------------------------------------------------
 
 
-def child(features: str, ranker: dict[str, Any], *, probe: bool = False) -> dict[str, Any]:
+def child(
+    features: str, ranker: dict[str, Any], *, probe: bool = False, cache_dir: str | None = None
+) -> dict[str, Any]:
     """Run one genome ranking with timers around the library's phases.
 
     ``probe``: afterwards, profile score+assemble with pyinstrument and time TreeSHAP on one
@@ -99,6 +115,7 @@ def child(features: str, ranker: dict[str, Any], *, probe: bool = False) -> dict
     wrap(pipeline, "load_inputs", "assembly_inputs")
     wrap(ScoringContext, "rows", "assembly_rows", nested=True)
     wrap(LightGBMScorer, "fit", "fit")
+    wrap(LightGBMScorer, "restore", "fit")  # models read from the cache instead of a fit
     wrap(LightGBMScorer, "score", "score")
     wrap(pipeline, "_assemble", "assemble")
     wrap(pipeline, "_intervals", "assemble_intervals")
@@ -130,14 +147,20 @@ def child(features: str, ranker: dict[str, Any], *, probe: bool = False) -> dict
         seed=0,
         evaluate_model=False,
         progress=progress,
+        cache=cache_dir is not None,
+        cache_dir=cache_dir,
     )
     total = time.perf_counter() - t0
     fit_start = next(t for t, step, _ in ticks if step == "fitting")
-    prior_end = max(t for t, step, _ in ticks if step == "precedence prior")
+    prior_ticks = [t for t, step, _ in ticks if step == "precedence prior"]
+    prior_end = max(prior_ticks) if prior_ticks else fit_start
     oof_n = cfg.n_repeats * cfg.n_folds + 1
     ranker_ticks = [t for t, step, _ in ticks if step == "strategy ranker"]
-    oof_end = ranker_ticks[oof_n - 1]
-    boot_end = ranker_ticks[-1] if cfg.n_bootstrap else oof_end
+    if ranker_ticks:
+        oof_end = ranker_ticks[oof_n - 1]
+        boot_end = ranker_ticks[-1] if cfg.n_bootstrap else oof_end
+    else:  # restored from the model cache: no training ticks
+        oof_end = boot_end = prior_end
     rows = ranking.table.height
     usage = resource.getrusage(resource.RUSAGE_SELF)
     extra: dict[str, Any] = {}
@@ -154,6 +177,7 @@ def child(features: str, ranker: dict[str, Any], *, probe: bool = False) -> dict
         "n_bootstrap": cfg.n_bootstrap,
         "n_folds": cfg.n_folds,
         "n_repeats": cfg.n_repeats,
+        "model_cache_used": bool(ranking.manifest["model_cache"]["used"]),
         "import_s": t_import,
         "rank_total_s": total,
         "assembly_s": times.get("assembly_inputs", 0.0) + times.get("assembly_rows", 0.0),
@@ -196,7 +220,7 @@ def _probe(scorer: Any, ranking: Any) -> dict[str, Any]:
     model = scorer.full_model_
     series = interleave(
         {
-            "one_thread": lambda: model.model_.predict(X, pred_contrib=True),
+            "one_thread": lambda: model.booster_.predict(X, pred_contrib=True, num_threads=1),
             "row_threads": lambda: model.explain(X),
         },
         3,
@@ -256,12 +280,13 @@ def _vm_hwm_mb() -> float | None:
 
 
 def _spawn_measured(
-    features: str, ranker: dict[str, Any], *, probe: bool = False
+    features: str, ranker: dict[str, Any], *, probe: bool = False, cache_dir: str | None = None
 ) -> dict[str, Any]:
     """One fresh process, forked by a small launcher: its own peak RSS (``ru_maxrss``)."""
     import tempfile
 
     cmd = [sys.executable, "-m", "bench.b2_ranking", "--child", features, json.dumps(ranker)]
+    cmd += [json.dumps(cache_dir)]
     cmd = [sys.executable, "-m", "bench._launch", *cmd, *(["--probe"] if probe else [])]
     path = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p)
     env = {**os.environ, "PYTHONPATH": path}
@@ -369,10 +394,15 @@ def run(cfg: B2Config, *, log: Any = print) -> dict[str, Any]:
     runs: dict[int, list[dict[str, Any]]] = {n: [] for n in cfg.sizes}
     marginal: list[dict[str, Any]] = []
     genome = max(cfg.sizes)
+    import tempfile
+
+    warm: list[dict[str, Any]] = []
     log(f"B2 genome-wide ranking: sizes {cfg.sizes}, {cfg.repeats} repeat(s), fresh process each")
     for _ in range(cfg.repeats):
-        for n in cfg.sizes:
-            runs[n].append(_spawn_measured(folders[n], cfg.ranker))
+        with tempfile.TemporaryDirectory(prefix="b2-cache-") as cache:
+            for n in cfg.sizes:
+                runs[n].append(_spawn_measured(folders[n], cfg.ranker, cache_dir=cache))
+            warm.append(_spawn_measured(folders[genome], cfg.ranker, cache_dir=cache))
         if cfg.marginal_bootstrap:
             marginal.append(_spawn_measured(folders[genome], {**cfg.ranker, "n_bootstrap": 0}))
 
@@ -388,6 +418,11 @@ def run(cfg: B2Config, *, log: Any = print) -> dict[str, Any]:
         return {k: statistics.median(float(r[k]) for r in items) for k in keys}
 
     sizes = {n: med(runs[n]) for n in cfg.sizes}
+    warm_genome = med(warm)
+    if not all(w["model_cache_used"] for w in warm) or any(
+        r["model_cache_used"] for n in cfg.sizes for r in runs[n]
+    ):
+        raise RuntimeError("B2: a cold child hit the model cache or a warm child missed it")
     first = runs[genome][0]
     n_boot = int(first["n_bootstrap"])
     for n in cfg.sizes:
@@ -415,8 +450,18 @@ def run(cfg: B2Config, *, log: Any = print) -> dict[str, Any]:
             "what": what,
         }
 
-    add("score_explain_s", g["score_plus_explain_s"], TARGETS["score_explain_s"],
-        f"score + assemble at {int(g['genes'])} genes, seconds (wall, median)")  # fmt: skip
+    w = warm_genome
+    add("score_explain_s", w["score_plus_explain_s"], TARGETS["score_explain_s"],
+        f"score + assemble at {int(w['genes'])} genes, trained models from the cache, seconds "
+        f"(wall, median; cold child {g['score_plus_explain_s']:.2f} s)")  # fmt: skip
+    ratios["library_warm_vs_cold"] = {
+        "value": w["rank_total_s"] / g["rank_total_s"],
+        "target": None,
+        "at_most": True,
+        "verdict": "context (no target)",
+        "what": f"rank(universe='genome') with cached models / cold ({w['rank_total_s']:.2f} s / "
+        f"{g['rank_total_s']:.2f} s, medians)",
+    }
     add("peak_rss_gb", g["child_maxrss_mb"] / 1024, TARGETS["peak_rss_gb"],
         "peak RSS of the genome-size child, GB")  # fmt: skip
     growth = {}
@@ -456,9 +501,22 @@ def run(cfg: B2Config, *, log: Any = print) -> dict[str, Any]:
         )
         for item in probe["profile_top"][:6]:
             log(f"    {item['share']:5.0%}  {item['self_s']:6.2f} s  {item['frame']}")
+    log(
+        f"  genome, models from the cache: rank {w['rank_total_s']:.2f} s (cold "
+        f"{g['rank_total_s']:.2f}), score+explain {w['score_plus_explain_s']:.2f} s"
+    )
+    cli: dict[str, Any] = {}
+    if cfg.cli_rounds:
+        cli = cli_study(cfg.cli_rounds, log=log)
+        for key in ("cli_warm_vs_cold", "cli_warm_panel_vs_cold"):
+            add(key, cli["ratios"][key], TARGETS[key], cli["what"][key])
+        add(
+            "help_s", cli["help_s"], TARGETS["help_s"], "`targetrank --help` wall, seconds (median)"
+        )
     _print_boot(boot, log)
     for key, r in ratios.items():
-        log(f"  {key:<22} {r['value']:7.2f}   target <= {r['target']:<5} {r['verdict']}")
+        target = "-" if r["target"] is None else f"<= {r['target']}"
+        log(f"  {key:<22} {r['value']:7.2f}   target {target:<8} {r['verdict']}")
     return {
         "name": "B2 genome-wide ranking",
         "sizes": {str(n): sizes[n] for n in cfg.sizes},
@@ -466,10 +524,99 @@ def run(cfg: B2Config, *, log: Any = print) -> dict[str, Any]:
         "repeats": cfg.repeats,
         "ranker": cfg.ranker,
         "growth_slopes": growth,
+        "warm_genome": warm_genome,
+        "cli": cli,
         "bootstrap": boot,
         "probe": probe,
         "ratios": ratios,
     }
+
+
+def _cli(args: list[str], cwd: Path) -> tuple[float, float]:
+    """Wall and CPU seconds of one ``targetrank`` command in a fresh process (checked)."""
+    import resource
+
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-m", "targetrank", *args], cwd=cwd, capture_output=True, text=True
+    )
+    wall = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if done.returncode != 0:
+        raise RuntimeError(f"B2 CLI {args[:2]} failed: {done.stderr[-2000:]}")
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, cpu
+
+
+def cli_study(rounds: int, *, log: Any = print) -> dict[str, Any]:
+    """``targetrank rank`` end to end, cold / warm / warm with another panel, interleaved.
+
+    Each round empties a model cache, runs the default ranking cold (it fills the cache), then
+    warm, then warm with another panel; the order within a round is fixed (warm needs cold
+    first), the ratios are paired by round. Every run writes its run folder (CSV, heatmap,
+    explanations, model card with the out-of-fold evaluation), as a user's does.
+    """
+    import tempfile
+
+    samples: dict[str, list[tuple[float, float]]] = {"cold": [], "warm": [], "warm_panel": []}
+    helps = []
+    with tempfile.TemporaryDirectory(prefix="b2-cli-") as tmp:
+        root = Path(tmp)
+        for r in range(rounds):
+            cache = root / f"cache{r}"
+            base = ["rank", "--quiet", "--cache-dir", str(cache)]
+            samples["cold"].append(_cli([*base, "--out", str(root / f"cold{r}")], root))
+            samples["warm"].append(_cli([*base, "--out", str(root / f"warm{r}")], root))
+            panel = ["--targets", OTHER_PANEL, "--out", str(root / f"panel{r}")]
+            samples["warm_panel"].append(_cli([*base, *panel], root))
+            for name in ("ranking.csv", "model_card.json"):
+                if (root / f"cold{r}" / name).read_bytes() != (
+                    root / f"warm{r}" / name
+                ).read_bytes():
+                    raise RuntimeError(f"B2 CLI: warm {name} differs from cold")
+            helps += [_cli(["--help"], root)[0] for _ in range(3)]
+
+    def stats(xs: list[tuple[float, float]]) -> dict[str, float]:
+        walls = [w for w, _ in xs]
+        return {
+            "median_s": statistics.median(walls),
+            "min_s": min(walls),
+            "max_s": max(walls),
+            "cpu_median_s": statistics.median(c for _, c in xs),
+            "n": len(xs),
+        }
+
+    figures = {k: stats(v) for k, v in samples.items()}
+    paired = {
+        key: statistics.median(
+            w / c for (w, _), (c, _) in zip(samples[variant], samples["cold"], strict=True)
+        )
+        for key, variant in (("cli_warm_vs_cold", "warm"), ("cli_warm_panel_vs_cold", "warm_panel"))
+    }
+    out = {
+        "rounds": rounds,
+        "figures": figures,
+        "ratios": paired,
+        "help_s": statistics.median(helps),
+        "help_min_s": min(helps),
+        "help_max_s": max(helps),
+        "what": {
+            "cli_warm_vs_cold": "`targetrank rank` (default panel) warm / cold, end to end, "
+            "paired by round",
+            "cli_warm_panel_vs_cold": f"`targetrank rank --targets {OTHER_PANEL}` warm / default "
+            "cold, paired by round",
+        },
+    }
+    for k, f in figures.items():
+        log(
+            f"  CLI rank {k:<10} median {f['median_s']:6.2f} s (min {f['min_s']:.2f}, max "
+            f"{f['max_s']:.2f}; CPU {f['cpu_median_s']:.2f} s; n={f['n']})"
+        )
+    log(
+        f"  targetrank --help {out['help_s']:.2f} s (min {out['help_min_s']:.2f}, max {out['help_max_s']:.2f})"
+    )
+    return out
 
 
 def _print_boot(boot: dict[str, Any], log: Any) -> None:
@@ -500,8 +647,9 @@ def _print_boot(boot: dict[str, Any], log: Any) -> None:
 
 
 if __name__ == "__main__":
-    if len(sys.argv) >= 4 and sys.argv[1] == "--child":
-        probe = "--probe" in sys.argv[4:]
-        print(json.dumps(child(sys.argv[2], json.loads(sys.argv[3]), probe=probe)))
+    if len(sys.argv) >= 5 and sys.argv[1] == "--child":
+        probe = "--probe" in sys.argv[5:]
+        cache = json.loads(sys.argv[4])
+        print(json.dumps(child(sys.argv[2], json.loads(sys.argv[3]), probe=probe, cache_dir=cache)))
     else:
         raise SystemExit("internal entry: use `python -m bench`")

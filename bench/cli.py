@@ -38,21 +38,23 @@ def configs(mode: str) -> dict[str, Any]:
                 study_replicates=4,
                 study_sets=[2],
                 study_features=sub,
+                cli_rounds=0,
             ),
             "B3": b3_opentargets.B3Config(sizes=[10], bulk_sizes=[100, 200]),
             "B4": b4_quality.B4Config(n_bootstrap=20, ranker=SMALL_RANKER, features=sub),
         }
     if mode == "quick":
         return {
-            "B1": b1_depmap.B1Config(rounds=1),
-            "B2": b2_ranking.B2Config(study_replicates=20, study_sets=[5, 10]),
+            "B1": b1_depmap.B1Config(rounds=3),
+            "B2": b2_ranking.B2Config(study_replicates=20, study_sets=[5, 10], cli_rounds=2),
             "B3": b3_opentargets.B3Config(bulk_sizes=[2000, 20000]),
             "B4": b4_quality.B4Config(n_bootstrap=200),
         }
     return {
-        "B1": b1_depmap.B1Config(rounds=3),
+        "B1": b1_depmap.B1Config(rounds=3, naive_pandas=True),
         "B2": b2_ranking.B2Config(
             repeats=3,
+            cli_rounds=3,
             marginal_bootstrap=True,
             study_replicates=40,
             study_sets=[5, 10, 20],

@@ -3,14 +3,11 @@
 The public API is re-exported here; everything else is implementation detail.
 """
 
+import sys
+import types
+from typing import TYPE_CHECKING, Any
+
 from targetrank.__about__ import __version__
-from targetrank.api import (
-    evidence,
-    feature_manifest,
-    load_features,
-    precedence_labels,
-    strategies,
-)
 from targetrank.errors import (
     DataError,
     ExitCode,
@@ -21,9 +18,71 @@ from targetrank.errors import (
     UpstreamError,
     UsageError,
 )
-from targetrank.model.scoring import Scorer, WeightedScorer
-from targetrank.pipeline import Evaluation, Explanation, Ranking, evaluate, rank
-from targetrank.resolver import Resolution, Resolver, resolve
+
+#: Public names imported on first use (PEP 562), so ``targetrank --help`` does not pay for
+#: polars, numpy, scikit-learn and LightGBM.
+_LAZY = {
+    "evidence": "targetrank.api",
+    "feature_manifest": "targetrank.api",
+    "load_features": "targetrank.api",
+    "precedence_labels": "targetrank.api",
+    "strategies": "targetrank.api",
+    "Scorer": "targetrank.model.scoring",
+    "WeightedScorer": "targetrank.model.scoring",
+    "Evaluation": "targetrank.pipeline",
+    "Explanation": "targetrank.pipeline",
+    "Ranking": "targetrank.pipeline",
+    "evaluate": "targetrank.pipeline",
+    "rank": "targetrank.pipeline",
+    "Resolution": "targetrank.resolver",
+    "Resolver": "targetrank.resolver",
+    "resolve": "targetrank.resolver",
+}
+
+if TYPE_CHECKING:
+    from targetrank.api import (
+        evidence,
+        feature_manifest,
+        load_features,
+        precedence_labels,
+        strategies,
+    )
+    from targetrank.model.scoring import Scorer, WeightedScorer
+    from targetrank.pipeline import Evaluation, Explanation, Ranking, evaluate, rank
+    from targetrank.resolver import Resolution, Resolver, resolve
+
+
+class _Package(types.ModuleType):
+    """The package module, guarding the public functions named like submodules.
+
+    The import system sets a submodule as an attribute of its package when it is first loaded,
+    so a late ``import targetrank.evidence`` would hide the function ``targetrank.evidence``.
+    """
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in _LAZY and isinstance(value, types.ModuleType):
+            return
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
+
+
+def __getattr__(name: str) -> Any:
+    """Import a public name's module on first access."""
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'targetrank' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
+
 
 __all__ = [
     "DataError",

@@ -17,3 +17,13 @@ def no_progress(step: str, done: int, total: int) -> None:
 #: Fewest bootstrap resamples whose 2.5/97.5 % percentiles are distinct order statistics: with
 #: fewer, a "95 % interval" is the sample's minimum and maximum (or NaN with none at all).
 MIN_BOOTSTRAP = 20
+
+
+#: ``notice(message)``: a one-line message for the user (e.g. a refused model cache file); the
+#: library never prints it, the CLI writes it to stderr.
+NoticeCallback = Callable[[str], None]
+
+
+def no_notice(message: str) -> None:
+    """The default notice callback: silence."""
+    return None

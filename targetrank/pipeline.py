@@ -19,7 +19,13 @@ import numpy as np
 import polars as pl
 
 from targetrank.__about__ import __version__
-from targetrank._types import MIN_BOOTSTRAP, ProgressCallback, no_progress
+from targetrank._types import (
+    MIN_BOOTSTRAP,
+    NoticeCallback,
+    ProgressCallback,
+    no_notice,
+    no_progress,
+)
 from targetrank.errors import DataError, ModelError, UsageError
 from targetrank.model.scoring import Scorer, ScoreResult, ScoringContext, as_scorer
 from targetrank.strategies import StrategySet, Weight, load_strategies, load_weights
@@ -530,6 +536,9 @@ def rank(
     progress: ProgressCallback | None = None,
     command: Sequence[str] | None = None,
     evaluate_model: bool = True,
+    cache: bool = True,
+    cache_dir: str | Path | None = None,
+    notice: NoticeCallback | None = None,
 ) -> Ranking:
     """Rank targets per strategy.
 
@@ -547,6 +556,11 @@ def rank(
         progress: ``(step, done, total)`` callback.
         command: The command line, recorded in the manifest.
         evaluate_model: Add the out-of-fold NDCG evaluation to the model card (LightGBM only).
+        cache: Reuse trained LightGBM models from the model cache (and store them there); the
+            results are identical either way, ``False`` forces retraining.
+        cache_dir: Cache root (default ``TARGETRANK_CACHE_DIR``, else the platform cache folder);
+            models live in its ``models/`` folder.
+        notice: ``(message)`` callback for one-line notices (e.g. a refused cache file).
 
     Example:
         >>> import targetrank
@@ -567,7 +581,7 @@ def rank(
     the_scorer = as_scorer(scorer)
     context = inputs.context(seed, report)
     report("fitting", 0, 1)
-    the_scorer.fit(context)
+    cached = _fit(the_scorer, context, cache=cache, cache_dir=cache_dir, notice=notice)
     report("scoring", 0, 1)
     shown = inputs.strategies.ids
     rows = context.rows(inputs.targets["entrez_id"].to_list()).filter(
@@ -597,6 +611,7 @@ def rank(
         command=command,
         deterministic=result.replicates is None,
     )
+    manifest["model_cache"] = cached.as_dict()
     keep = [
         "strategy",
         "entrez_id",
@@ -619,6 +634,21 @@ def rank(
         strategies=inputs.strategies,
         universe=universe,
     )
+
+
+def _fit(
+    scorer: Scorer,
+    context: ScoringContext,
+    *,
+    cache: bool,
+    cache_dir: str | Path | None,
+    notice: NoticeCallback | None,
+) -> Any:
+    """Fit ``scorer``, through the model cache when it is on (see :mod:`targetrank.model.cache`)."""
+    from targetrank.model.cache import ModelCache, default_root, fit_cached
+
+    store = ModelCache(default_root(cache_dir), notice or no_notice) if cache else None
+    return fit_cached(scorer, context, store)
 
 
 def gates_for(features: pl.DataFrame, strategies: StrategySet) -> pl.DataFrame:
@@ -784,7 +814,7 @@ def _evaluate_fitted(
     keys = evaluation_rows(model.training_.rows, inputs.evidence, inputs.seed_entrez)
     rows = model.rows_for(context, keys.select("strategy", "entrez_id"))
     scores = {
-        "lightgbm": model.score(rows).scores,
+        "lightgbm": point_scores(model, rows),  # the same scores, without TreeSHAP
         "weighted": WeightedScorer().fit(context).score(rows).scores,
         "pubmed_popularity": PopularityScorer().score(rows).scores,
     }
@@ -958,8 +988,14 @@ def evaluate(
     n_bootstrap: int = 500,
     progress: ProgressCallback | None = None,
     ranker_options: dict[str, Any] | None = None,
+    cache: bool = True,
+    cache_dir: str | Path | None = None,
+    notice: NoticeCallback | None = None,
 ) -> Evaluation:
-    """Evaluate the LightGBM ranker out-of-fold against PubMed, weighted and random baselines."""
+    """Evaluate the LightGBM ranker out-of-fold against PubMed, weighted and random baselines.
+
+    ``cache``, ``cache_dir`` and ``notice`` work as in :func:`rank`.
+    """
     from targetrank.model.ranker import LightGBMScorer
 
     if n_bootstrap < MIN_BOOTSTRAP:  # before fitting: fewer resamples give no interval
@@ -977,7 +1013,8 @@ def evaluate(
         features=features,
     )
     context = inputs.context(seed, report)
-    model = LightGBMScorer(**{"n_bootstrap": 0, **(ranker_options or {})}).fit(context)
+    model = LightGBMScorer(**{"n_bootstrap": 0, **(ranker_options or {})})
+    _fit(model, context, cache=cache, cache_dir=cache_dir, notice=notice)
     report("evaluating", 0, 1)
     table, summary = _evaluate_fitted(model, context, inputs, seed, n_bootstrap)
     card = _model_card(model, inputs, seed)

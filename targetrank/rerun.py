@@ -10,6 +10,7 @@ from typing import Any
 import polars as pl
 
 from targetrank.__about__ import __version__
+from targetrank._types import NoticeCallback
 from targetrank.errors import DataError, ExitCode
 
 
@@ -116,8 +117,19 @@ def read_manifest(path: str | Path) -> dict[str, Any]:
     return manifest
 
 
-def rerun(manifest_path: str | Path, *, out: str | Path | None = None) -> RerunReport:
-    """Recompute the run described by ``manifest_path`` and compare ranks with its ranking.csv."""
+def rerun(
+    manifest_path: str | Path,
+    *,
+    out: str | Path | None = None,
+    cache: bool = True,
+    cache_dir: str | Path | None = None,
+    notice: NoticeCallback | None = None,
+) -> RerunReport:
+    """Recompute the run described by ``manifest_path`` and compare ranks with its ranking.csv.
+
+    ``cache=False`` retrains the models instead of reusing the model cache: either way gives
+    the same ranks (the cache key covers everything the models depend on).
+    """
     from targetrank.pipeline import rank
 
     manifest = read_manifest(manifest_path)
@@ -137,6 +149,9 @@ def rerun(manifest_path: str | Path, *, out: str | Path | None = None) -> RerunR
         skip_unresolved=bool(manifest.get("skip_unresolved", False)),
         command=manifest.get("command"),
         evaluate_model=False,
+        cache=cache,
+        cache_dir=cache_dir,
+        notice=notice,
     )
     original_path = Path(manifest_path).parent / "ranking.csv"
     if not original_path.is_file():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -19,6 +20,24 @@ def shared() -> Path:
             "../shared (real source data) is not beside the checkout; set TARGETRANK_SHARED"
         )
     return root
+
+
+@pytest.fixture(scope="session", autouse=True)
+def session_model_cache(tmp_path_factory):
+    """One model cache for the session: tests that train the same models train them once.
+
+    Every lookup is still keyed by everything the models depend on, so a test that changes an
+    input trains its own models; tests of training itself call ``fit`` (never cached) or pass
+    ``--no-cache``. Tests that set TARGETRANK_CACHE_DIR themselves get their own cache.
+    """
+    folder = tmp_path_factory.mktemp("model-cache")
+    before = os.environ.get("TARGETRANK_CACHE_DIR")
+    os.environ["TARGETRANK_CACHE_DIR"] = str(folder)
+    yield folder
+    if before is None:
+        os.environ.pop("TARGETRANK_CACHE_DIR", None)
+    else:
+        os.environ["TARGETRANK_CACHE_DIR"] = before
 
 
 @pytest.fixture()

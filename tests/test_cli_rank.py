@@ -139,10 +139,24 @@ def test_heatmap_is_a_slide_sized_png(default_run):
 
 
 def test_rerun_reproduces_identical_ranks(default_run, runner):
+    """From the model cache, as a user's rerun is (retraining reproducibility: test_model.py's
+    same-seed test and test_model_cache.py's --no-cache byte comparison)."""
     out, _ = default_run
     result = runner.invoke(main, ["rerun", str(out / "manifest.json")])
     assert result.exit_code == 0, result.output
     assert "identical" in result.stdout
+
+
+def test_rank_from_the_model_cache_is_byte_identical(default_run, runner, tmp_path):
+    out, _ = default_run
+    assert json.loads((out / "manifest.json").read_text())["model_cache"]["used"] is False
+    warm = tmp_path / "warm"
+    result = runner.invoke(main, ["rank", "--out", str(warm), "--format", "csv,xlsx"])
+    assert result.exit_code == 0, result.output
+    manifest = json.loads((warm / "manifest.json").read_text())
+    assert manifest["model_cache"]["used"] is True
+    for name in ("ranking.csv", "matrix.csv", "model_card.json", "explanations.parquet"):
+        assert (warm / name).read_bytes() == (out / name).read_bytes(), name
 
 
 def test_explain_reads_a_run_folder(default_run, runner):

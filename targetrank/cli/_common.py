@@ -85,6 +85,28 @@ def progress_callback(label: str, enabled: bool) -> Iterator[Callable[[str, int,
             state["bar"].render_finish()
 
 
+def echo_notice(message: str) -> None:
+    """The CLI's notice callback: one line on stderr (the library never prints)."""
+    click.echo(f"Note: {message}", err=True)
+
+
+def cache_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """``--cache-dir`` and ``--no-cache`` for commands that train the LightGBM ranker."""
+    command = click.option(
+        "--no-cache",
+        "no_cache",
+        is_flag=True,
+        help="Retrain the models instead of reusing the model cache (same results, slower).",
+    )(command)
+    return click.option(
+        "--cache-dir",
+        type=click.Path(file_okay=False),
+        envvar="TARGETRANK_CACHE_DIR",
+        help="Cache root; trained models are kept in its models/ folder "
+        "[default: TARGETRANK_CACHE_DIR or the platform cache folder].",
+    )(command)
+
+
 def render_table(
     rows: Sequence[dict[str, Any]], columns: Sequence[str], max_width: int = 60
 ) -> str:

@@ -8,7 +8,13 @@ from pathlib import Path
 import click
 
 from targetrank._types import MIN_BOOTSTRAP
-from targetrank.cli._common import interactive, progress_callback, render_table
+from targetrank.cli._common import (
+    cache_options,
+    echo_notice,
+    interactive,
+    progress_callback,
+    render_table,
+)
 
 FEATURES_HELP = "Feature table: 'snapshot' (embedded, offline) or a feature folder."
 
@@ -120,6 +126,7 @@ def _row(r: dict) -> dict:
 @click.option("--top", type=click.IntRange(min=1), default=10, show_default=True,
               help="Targets shown per strategy (at least 1).")  # fmt: skip
 @click.option("--quiet", is_flag=True, help="No progress bar.")
+@cache_options
 def rank(
     targets: tuple[str, ...],
     targets_file: str | None,
@@ -136,6 +143,8 @@ def rank(
     seed: int,
     top: int,
     quiet: bool,
+    cache_dir: str | None,
+    no_cache: bool,
 ) -> None:
     """Rank targets per strategy and write a run folder (CSV, matrix, heatmap, manifest, model card).
 
@@ -166,6 +175,9 @@ def rank(
             skip_unresolved=skip_unresolved,
             progress=progress,
             command=["targetrank", *sys.argv[1:]],
+            cache=not no_cache,
+            cache_dir=cache_dir,
+            notice=echo_notice,
         )
         written = ranking.write(out_dir, formats=chosen, force=force, top=max(top, 20))
     _print_top(ranking, top)
@@ -186,6 +198,7 @@ def rank(
     help="CSV file (default: outputs/evaluation-<UTC>.csv).",
 )
 @click.option("--quiet", is_flag=True, help="No progress bar.")
+@cache_options
 def evaluate(
     strategies: tuple[str, ...],
     features: str,
@@ -193,6 +206,8 @@ def evaluate(
     n_bootstrap: int,
     out: str | None,
     quiet: bool,
+    cache_dir: str | None,
+    no_cache: bool,
 ) -> None:
     """Evaluate the ranker out-of-fold against PubMed, weighted and random baselines."""
     from datetime import UTC, datetime
@@ -212,6 +227,9 @@ def evaluate(
             seed=seed,
             n_bootstrap=n_bootstrap,
             progress=progress,
+            cache=not no_cache,
+            cache_dir=cache_dir,
+            notice=echo_notice,
         )
     m = result.prior["model"]
     click.echo("Level 1 (genome-wide precedence prior, out-of-fold):")
@@ -266,6 +284,7 @@ def evaluate(
 @click.option(
     "--n", "n_drivers", type=int, default=3, show_default=True, help="Drivers shown each way."
 )
+@cache_options
 def explain(
     target: str,
     strategy: str,
@@ -274,6 +293,8 @@ def explain(
     scorer: str,
     seed: int,
     n_drivers: int,
+    cache_dir: str | None,
+    no_cache: bool,
 ) -> None:
     """Why TARGET ranks where it does in a strategy: top drivers and its evidence card."""
     if run_dir:
@@ -284,7 +305,8 @@ def explain(
     from targetrank.pipeline import rank as run_rank
 
     ranking = run_rank(targets=[target], strategies=[strategy], scorer=scorer, features=features,
-                       seed=seed, evaluate_model=False)  # fmt: skip
+                       seed=seed, evaluate_model=False, cache=not no_cache, cache_dir=cache_dir,
+                       notice=echo_notice)  # fmt: skip
     click.echo(ranking.explain(target, strategy).text(n_drivers))
 
 
@@ -293,11 +315,14 @@ def explain(
 @click.option(
     "--out", type=click.Path(file_okay=False), help="Also write the reproduced run folder here."
 )
-def rerun(manifest: str, out: str | None) -> None:
+@cache_options
+def rerun(manifest: str, out: str | None, cache_dir: str | None, no_cache: bool) -> None:
     """Reproduce a run from its manifest.json and say whether the ranks match."""
     from targetrank.rerun import rerun as run_rerun
 
-    report = run_rerun(manifest, out=out)
+    report = run_rerun(
+        manifest, out=out, cache=not no_cache, cache_dir=cache_dir, notice=echo_notice
+    )
     click.echo(report.summary())
     if not report.identical:
         raise SystemExit(int(report.exit_code))

@@ -119,6 +119,21 @@ def _fits(modality: str) -> pl.Expr:
     return _any_expr([surface, secreted, small])  # conjugate
 
 
+def _mean_in_order(columns: list[str]) -> pl.Expr:
+    """Row mean of the non-null values, summed left to right.
+
+    ``pl.mean_horizontal`` sums in a thread-dependent order, so the same table gave values one
+    ulp apart from run to run (seen with polars 2.1), which moved rank-normalised weighted
+    scores and tree splits; a fixed order makes every run, cached or not, bit-identical.
+    """
+    total = pl.lit(0.0, pl.Float64)
+    count = pl.lit(0, pl.Int64)
+    for c in columns:
+        total = total + pl.col(c).cast(pl.Float64).fill_null(0.0)
+        count = count + pl.col(c).is_not_null().cast(pl.Int64)
+    return pl.when(count > 0).then(total / count)
+
+
 def _any_expr(exprs: list[pl.Expr]) -> pl.Expr:
     return (
         pl.when(pl.all_horizontal(e.is_null() for e in exprs))
@@ -132,7 +147,7 @@ def _conditioned(features: pl.DataFrame, strategy: Strategy) -> pl.DataFrame:
     markers = sorted({c for comp in strategy.compartments for c in comp.markers})
     cells = sorted({c for comp in strategy.compartments for c in (*comp.blood, *comp.tissue)})
     processes = sorted({c for comp in strategy.compartments for c in comp.processes})
-    blood_mean = pl.mean_horizontal(_BLOOD_CELLS)
+    blood_mean = _mean_in_order(_BLOOD_CELLS)
     expression = pl.max_horizontal(cells) if cells else pl.lit(None, pl.Float64)
     return features.select(
         "entrez_id",

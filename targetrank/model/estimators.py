@@ -212,21 +212,43 @@ class StrategyRanker(BaseEstimator):
             **_DETERMINISTIC,
         )
         self.model_.fit(X, y, group=sizes)
+        self.booster_ = self.model_.booster_
         self.feature_names_ = list(feature_names or [f"f{i}" for i in range(X.shape[1])])
         self.n_features_in_ = X.shape[1]
         return self
 
+    def to_string(self) -> str:
+        """The fitted model in LightGBM's text format (exact: predictions round-trip bit for bit)."""
+        check_is_fitted(self, "booster_")
+        return str(self.booster_.model_to_string())
+
+    @classmethod
+    def from_string(
+        cls, text: str, *, feature_names: Sequence[str], params: dict[str, Any] | None = None
+    ) -> StrategyRanker:
+        """A fitted ranker from :meth:`to_string` output (no training; for the model cache)."""
+        import lightgbm as lgb
+
+        self = cls(**(params or {}))
+        self.booster_ = lgb.Booster(model_str=text)
+        self.feature_names_ = list(feature_names)
+        self.n_features_in_ = int(self.booster_.num_feature())
+        return self
+
     def predict(self, X: np.ndarray) -> np.ndarray:
         """Raw lambdarank scores (comparable within a strategy only)."""
-        check_is_fitted(self, "model_")
-        return _predict_rows(lambda rows: np.asarray(self.model_.predict(rows)), X)
+        check_is_fitted(self, "booster_")
+        booster, threads = self.booster_, self.n_jobs
+        return _predict_rows(lambda rows: np.asarray(booster.predict(rows, num_threads=threads)), X)
 
     def explain(self, X: np.ndarray) -> np.ndarray:
         """Exact TreeSHAP contributions, shape (n, n_features + 1); the last column is the bias.
 
         Each row sums to the raw score returned by :meth:`predict`.
         """
-        check_is_fitted(self, "model_")
+        check_is_fitted(self, "booster_")
+        booster, threads = self.booster_, self.n_jobs
         return _predict_rows(
-            lambda rows: np.asarray(self.model_.predict(rows, pred_contrib=True)), X
+            lambda rows: np.asarray(booster.predict(rows, pred_contrib=True, num_threads=threads)),
+            X,
         )

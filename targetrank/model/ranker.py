@@ -19,8 +19,9 @@ the score, so they sum to it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import polars as pl
@@ -33,6 +34,9 @@ from targetrank.model.prior import PRIOR_COLUMN, PriorResult, fit_prior
 from targetrank.model.rows import indicator_name
 from targetrank.model.scoring import ScoreResult, ScoringContext
 from targetrank.model.training import TrainingTable, build_training_table
+
+if TYPE_CHECKING:
+    from targetrank.model.cache import ModelCache
 
 
 @dataclass
@@ -68,6 +72,27 @@ def _fold_lookup(fold_of: dict[int, int], target: np.ndarray) -> np.ndarray:
     return np.where(keys[pos] == target, values[pos], -1)
 
 
+def _prior_state(prior: PriorResult) -> dict[str, Any]:
+    from targetrank.model.cache import frame_to_text
+
+    return {
+        "table": frame_to_text(prior.table),
+        "selection": prior.selection.as_dict(),
+        "metrics": prior.metrics,
+    }
+
+
+def _prior_from_state(state: Mapping[str, Any]) -> PriorResult:
+    from targetrank.model.cache import frame_from_text
+
+    selection = state["selection"]
+    return PriorResult(
+        frame_from_text(state["table"]),
+        FeatureSelection(list(selection["used"]), dict(selection["refused"])),
+        state["metrics"],
+    )
+
+
 class LightGBMScorer:
     """Level 1 prior + level 2 lambdarank, scored out-of-fold (see the module docstring)."""
 
@@ -81,8 +106,12 @@ class LightGBMScorer:
             setattr(self.config, key, value)
 
     # ------------------------------------------------------------------------------ fitting
-    def fit(self, context: ScoringContext) -> LightGBMScorer:
-        """Fit the prior, the out-of-fold models, the full model and the bootstrap ensemble."""
+    def fit(self, context: ScoringContext, *, cache: ModelCache | None = None) -> LightGBMScorer:
+        """Fit the prior, the out-of-fold models, the full model and the bootstrap ensemble.
+
+        ``cache``: reuse (or store) the level-1 prior, which depends only on the feature table,
+        the labels, the seed and the prior settings, so a changed strategy file keeps it.
+        """
         cfg = self.config
         report = context.progress
         self.seed_ = context.seed
@@ -91,14 +120,7 @@ class LightGBMScorer:
         if cfg.features is not None:
             check_no_leakage(cfg.features, labels="clinical-evidence (level 2)")
 
-        self.prior_: PriorResult = fit_prior(
-            context.features,
-            context.labels,
-            seed=context.seed,
-            n_folds=cfg.prior_folds,
-            params=cfg.prior_params,
-            progress=report,
-        )
+        self.prior_: PriorResult = self._fit_prior(context, cache)
         self.prior_map_ = self.prior_.table
 
         self.training_: TrainingTable = build_training_table(
@@ -172,6 +194,137 @@ class LightGBMScorer:
             full = self._fit(X[idx], y[idx], strat[idx], seed=(context.seed, 4, b))
             tick()
             self.boot_.append((fold_of, models, full))
+        return self
+
+    def _fit_prior(self, context: ScoringContext, cache: ModelCache | None) -> PriorResult:
+        cfg = self.config
+
+        def fit() -> PriorResult:
+            return fit_prior(
+                context.features,
+                context.labels,
+                seed=context.seed,
+                n_folds=cfg.prior_folds,
+                params=cfg.prior_params,
+                progress=context.progress,
+            )
+
+        if cache is None:
+            return fit()
+        from targetrank.model import cache as mc
+
+        key = mc.cache_key(
+            {
+                "part": "level-1 prior",
+                "seed": context.seed,
+                "prior_folds": cfg.prior_folds,
+                "prior_params": cfg.prior_params,
+                "features": mc.frame_digest(context.features),
+                "labels": mc.frame_digest(context.labels),
+                "leakage_guard": mc.leakage_guard(),
+                "code": mc.code_digest(),
+            }
+        )
+        state = cache.load(key)
+        if state is not None:
+            try:
+                return _prior_from_state(state)
+            except Exception as exc:  # a verified file that does not restore: refit
+                cache.notice(f"model cache {key[:12]} refused: cannot restore ({exc}); retraining")
+        prior = fit()
+        cache.store(key, _prior_state(prior))
+        return prior
+
+    # ------------------------------------------------------------------------------ caching
+    def cache_components(self, context: ScoringContext) -> dict[str, Any]:
+        """What the fitted state depends on (hashed into the model cache key with the versions).
+
+        The panel a run shows is not here: panels only select rows to score, never training rows.
+        """
+        from targetrank.model import cache
+
+        return {
+            "scorer": self.name,
+            "config": asdict(self.config),
+            "seed": context.seed,
+            "features": cache.frame_digest(context.features),
+            "labels": cache.frame_digest(context.labels),
+            "evidence": cache.frame_digest(context.evidence),
+            "strategies": cache.strategies_digest(context.strategies),
+            "seed_entrez": [int(e) for e in context.seed_entrez],
+            "leakage_guard": cache.leakage_guard(),
+            "code": cache.code_digest(),
+        }
+
+    def to_state(self) -> dict[str, Any]:
+        """The fitted state as JSON data: models in LightGBM's text format, frames as Arrow."""
+        from targetrank.model.cache import frame_to_text
+
+        if not hasattr(self, "full_model_"):
+            raise ModelError("The ranker is not fitted", fix="call fit(context) first")
+
+        def model(m: StrategyRanker) -> dict[str, Any]:
+            return {"params": m.get_params(), "model": m.to_string()}
+
+        def folds(fold_of: dict[int, int]) -> list[list[int]]:
+            return [[int(t), int(k)] for t, k in fold_of.items()]
+
+        return {
+            "config": asdict(self.config),
+            "seed": int(self.seed_),
+            "strategy_ids": list(self.strategy_ids_),
+            "prior": _prior_state(self.prior_),
+            "training": {
+                "rows": frame_to_text(self.training_.rows),
+                "groups": list(self.training_.groups),
+                "strategies": list(self.training_.strategies),
+            },
+            "selection": self.selection_.as_dict(),
+            "feature_names": list(self.feature_names_),
+            "fold_of": [folds(f) for f in self.fold_of_],
+            "oof_models": [[model(m) for m in models] for models in self.oof_models_],
+            "full_model": model(self.full_model_),
+            "boot": [
+                {"fold_of": folds(f), "models": [model(m) for m in models], "full": model(full)}
+                for f, models, full in self.boot_
+            ],
+        }
+
+    def restore(self, state: Mapping[str, Any], context: ScoringContext) -> LightGBMScorer:
+        """Become fitted from :meth:`to_state` output, without training (the model cache)."""
+        from targetrank.model.cache import frame_from_text
+
+        if state["config"] != asdict(self.config):
+            raise ValueError("the stored ranker settings differ from this scorer's")
+        names = list(state["feature_names"])
+
+        def model(m: Mapping[str, Any]) -> StrategyRanker:
+            return StrategyRanker.from_string(m["model"], feature_names=names, params=m["params"])
+
+        def folds(pairs: list[list[int]]) -> dict[int, int]:
+            return {int(t): int(k) for t, k in pairs}
+
+        self.seed_ = int(state["seed"])
+        self._context = context
+        self.strategy_ids_ = list(state["strategy_ids"])
+        self.prior_ = _prior_from_state(state["prior"])
+        self.prior_map_ = self.prior_.table
+        training = state["training"]
+        self.training_ = TrainingTable(
+            frame_from_text(training["rows"]),
+            list(training["groups"]),
+            list(training["strategies"]),
+        )
+        sel = state["selection"]
+        self.selection_ = FeatureSelection(list(sel["used"]), dict(sel["refused"]))
+        self.feature_names_ = names
+        self.fold_of_ = [folds(f) for f in state["fold_of"]]
+        self.oof_models_ = [[model(m) for m in models] for models in state["oof_models"]]
+        self.full_model_ = model(state["full_model"])
+        self.boot_ = [
+            (folds(b["fold_of"]), [model(m) for m in b["models"]], model(b["full"]))
+            for b in state["boot"]
+        ]
         return self
 
     def _assign_folds(self, targets: np.ndarray, rng: np.random.Generator) -> dict[int, int]:
