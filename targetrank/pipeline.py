@@ -594,9 +594,19 @@ def rank(
     card = _model_card(the_scorer, inputs, seed)
     if evaluate_model and hasattr(the_scorer, "training_"):
         report("evaluating", 0, 1)
-        card["evaluation"] = _quick_evaluation(the_scorer, context, inputs, seed)
-        card["genome_validation"] = genome_validation_of(
-            the_scorer, context, inputs.strategies.ids, seed, genome=genome
+        card.update(
+            _evaluation_cached(
+                lambda: {
+                    "evaluation": _quick_evaluation(the_scorer, context, inputs, seed),
+                    "genome_validation": genome_validation_of(
+                        the_scorer, context, inputs.strategies.ids, seed, genome=genome
+                    ),
+                },
+                cached,
+                shown,
+                cache_dir=cache_dir if cache else None,
+                notice=notice,
+            )
         )
     manifest = _manifest(
         inputs,
@@ -649,6 +659,40 @@ def _fit(
 
     store = ModelCache(default_root(cache_dir), notice or no_notice) if cache else None
     return fit_cached(scorer, context, store)
+
+
+def _evaluation_cached(
+    compute: Callable[[], dict[str, Any]],
+    cached: Any,
+    shown: Sequence[str],
+    *,
+    cache_dir: str | Path | None,
+    notice: NoticeCallback | None,
+) -> dict[str, Any]:
+    """The model card's evaluation, from the model cache when the models came from it.
+
+    It depends only on the trained models (their key covers data, settings and seed) and the
+    strategies shown, so a warm run need not recompute it; a cold run stores it beside them.
+    """
+    key = getattr(cached, "key", None)
+    if key is None:
+        return compute()
+    from targetrank.model.cache import ModelCache, cache_key, default_root
+
+    store = ModelCache(default_root(cache_dir), notice or no_notice)
+    eval_key = cache_key({"model": key, "model_card_evaluation": list(shown)})
+    if cached.used:
+        state = store.load(eval_key)
+        if state is not None and set(state) == {"evaluation", "genome_validation"}:
+            return state
+    result = compute()
+    try:
+        # JSON round trip first, so a warm run returns exactly what a cold one stored
+        result = json.loads(json.dumps(result))
+    except (TypeError, ValueError):
+        return result  # not storable as JSON: computed each run
+    store.store(eval_key, result)
+    return result
 
 
 def gates_for(features: pl.DataFrame, strategies: StrategySet) -> pl.DataFrame:

@@ -283,3 +283,24 @@ def test_weighted_scorer_is_never_cached(tmp_path):
     ranking = t.rank(["TIGIT"], scorer="weighted", cache_dir=tmp_path)
     assert ranking.manifest["model_cache"] == {"used": False, "key": None}
     assert not (tmp_path / "models").exists()
+
+
+def test_warm_run_reuses_the_model_card_evaluation(tmp_path, monkeypatch):
+    """The evaluation depends only on the cached models and the strategies shown: a warm run
+    returns the stored one, equal to the cold run's, and never recomputes it."""
+    import targetrank.pipeline as pipeline
+
+    cold = tiny_rank(tmp_path / "cache", evaluate_model=True)
+    assert {"evaluation", "genome_validation"} <= set(cold.model_card)
+
+    def fail(*args, **kwargs):
+        raise AssertionError("the warm run recomputed the evaluation")
+
+    monkeypatch.setattr(pipeline, "_quick_evaluation", fail)
+    warm = tiny_rank(tmp_path / "cache", evaluate_model=True)
+    assert warm.manifest["model_cache"]["used"] is True
+    for part in ("evaluation", "genome_validation"):
+        assert json.dumps(warm.model_card[part]) == json.dumps(cold.model_card[part])
+    # another strategy subset is another evaluation: computed, not taken from the full one
+    with pytest.raises(AssertionError, match="recomputed"):
+        tiny_rank(tmp_path / "cache", evaluate_model=True, strategies=["bone_resident"])
