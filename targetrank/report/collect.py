@@ -158,6 +158,8 @@ def _provenance(name: str, releases: dict[str, Any], version: str) -> tuple[str,
 
     if name.startswith("strategy_is_"):
         return "strategy indicator (targetrank)", f"targetrank {version}"
+    if name == "sc_strategy_score":
+        return "strategy file weights x the weighted features (targetrank)", f"targetrank {version}"
     if name == "prior_precedence":
         keys: tuple[str, ...] = _PRIOR_SOURCES
         prefix = "level-1 model trained on "
