@@ -54,9 +54,9 @@ def explain_from_run(run_dir: str | Path, target: str, strategy: str, *, n: int 
             fix=f"run `targetrank explain {target} --strategy {strategy}` without --run",
         )
     bias = drivers.filter(pl.col("feature") == "(bias)")["contribution"]
+    from targetrank.display import plain_name as _plain
     from targetrank.features import REGISTRY
     from targetrank.features.strategy import SC_FEATURES
-    from targetrank.pipeline import _plain
 
     specs = REGISTRY.specs() | {s.name: s for s in SC_FEATURES}
     table = (

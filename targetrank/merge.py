@@ -73,7 +73,7 @@ def merge_features(
     """
     from targetrank.api import feature_file, feature_manifest, load_features
     from targetrank.features import REGISTRY
-    from targetrank.tables.features import validate_features
+    from targetrank.features.schema import validate_features
 
     out_dir = Path(out)
     if out_dir.exists() and not force:

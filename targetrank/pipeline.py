@@ -26,6 +26,8 @@ from targetrank._types import (
     no_notice,
     no_progress,
 )
+from targetrank.display import fmt_value as _fmt
+from targetrank.display import plain_name as _plain
 from targetrank.errors import DataError, ModelError, UsageError
 from targetrank.model.scoring import Scorer, ScoreResult, ScoringContext, as_scorer
 from targetrank.strategies import StrategySet, Weight, load_strategies, load_weights
@@ -269,22 +271,6 @@ class Explanation:
         return "\n".join(lines)
 
 
-def _fmt(value: Any) -> str:
-    if value is None or (isinstance(value, float) and np.isnan(value)):
-        return "missing"
-    if isinstance(value, str):
-        try:
-            number = float(value)
-        except ValueError:
-            return value
-        if value.lower() in ("true", "false") or number.is_integer():
-            return value
-        value = number
-    if isinstance(value, float):
-        return f"{value:.3g}"
-    return str(value)
-
-
 @dataclass
 class Ranking:
     """A ranked, explained list of targets per strategy.
@@ -406,17 +392,6 @@ class Ranking:
         from targetrank.export import write_run
 
         return write_run(self, out, formats=formats, force=force, top=top)
-
-
-def _plain(feature: str, specs: dict[str, Any]) -> str:
-    from targetrank.model.prior import PRIOR_COLUMN
-
-    if feature == PRIOR_COLUMN:
-        return "precedence prior (level-1 model, out-of-fold)"
-    if feature.startswith("strategy_is_"):
-        return f"strategy is {feature.removeprefix('strategy_is_')}"
-    spec = specs.get(feature)
-    return spec.plain_name if spec is not None else feature
 
 
 def _extremes(c: np.ndarray, n: int, *, largest: bool) -> np.ndarray:

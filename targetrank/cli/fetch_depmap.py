@@ -137,7 +137,7 @@ def _resolve_targets(
 
 
 def _manifest(inputs: Any, table: Any, panel: Any) -> dict[str, Any]:
-    from targetrank import __version__
+    from targetrank.__about__ import __version__
     from targetrank.features.depmap import DEPMAP_CONTEXTS, context_model_counts
 
     return {

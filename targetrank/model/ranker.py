@@ -31,8 +31,8 @@ from targetrank.model.estimators import StrategyRanker
 from targetrank.model.leakage import check_no_leakage
 from targetrank.model.matrix import FeatureSelection, select_model_features, to_matrix
 from targetrank.model.prior import PRIOR_COLUMN, PriorResult, fit_prior
+from targetrank.model.protocol import ScoreResult, ScoringContext
 from targetrank.model.rows import indicator_name
-from targetrank.model.scoring import ScoreResult, ScoringContext
 from targetrank.model.training import TrainingTable, build_training_table
 
 if TYPE_CHECKING:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from targetrank.report.collect import TOP_N, ReportData, collect, linkify
 from targetrank.report.render import render, script_json
+from targetrank.runfolder import REPORT_FILE
 
 __all__ = [
     "REPORT_FILE",
@@ -20,8 +21,6 @@ __all__ = [
     "script_json",
     "write_report",
 ]
-
-REPORT_FILE = "report.html"
 
 
 def build_report(
