@@ -24,17 +24,19 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
         "steps",
         (
             "targetrank.steps",
+            # the public run API re-exported from the steps (the CLI's rank calls it here)
+            "targetrank.pipeline",
             # command modules not yet moved under steps/
-            "targetrank.explain",
             "targetrank.merge",
-            "targetrank.rerun",
             "targetrank.snapshot",
         ),
     ),
     (
         "results",
         (
-            "targetrank.pipeline",
+            "targetrank.results",
+            "targetrank.inputs",
+            "targetrank.assemble",
             "targetrank.display",
             "targetrank.export",
             "targetrank.legend",

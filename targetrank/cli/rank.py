@@ -213,8 +213,8 @@ def evaluate(
     from datetime import UTC, datetime
 
     from targetrank._atomic import atomic_open
-    from targetrank.pipeline import evaluate as run_evaluate
     from targetrank.runfolder import probe_writable
+    from targetrank.steps.evaluate import evaluate as run_evaluate
 
     path = (
         Path(out) if out else Path("outputs") / f"evaluation-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.csv"
@@ -298,11 +298,11 @@ def explain(
 ) -> None:
     """Why TARGET ranks where it does in a strategy: top drivers and its evidence card."""
     if run_dir:
-        from targetrank.explain import explain_from_run
+        from targetrank.steps.explain import explain_from_run
 
         click.echo(explain_from_run(run_dir, target, strategy, n=n_drivers))
         return
-    from targetrank.pipeline import rank as run_rank
+    from targetrank.steps.rank import rank as run_rank
 
     ranking = run_rank(targets=[target], strategies=[strategy], scorer=scorer, features=features,
                        seed=seed, evaluate_model=False, cache=not no_cache, cache_dir=cache_dir,
@@ -318,7 +318,7 @@ def explain(
 @cache_options
 def rerun(manifest: str, out: str | None, cache_dir: str | None, no_cache: bool) -> None:
     """Reproduce a run from its manifest.json and say whether the ranks match."""
-    from targetrank.rerun import rerun as run_rerun
+    from targetrank.steps.rerun import rerun as run_rerun
 
     report = run_rerun(
         manifest, out=out, cache=not no_cache, cache_dir=cache_dir, notice=echo_notice
