@@ -26,9 +26,6 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "targetrank.steps",
             # the public run API re-exported from the steps (the CLI's rank calls it here)
             "targetrank.pipeline",
-            # command modules not yet moved under steps/
-            "targetrank.merge",
-            "targetrank.snapshot",
         ),
     ),
     (
