@@ -19,7 +19,13 @@ from targetrank._types import (
 from targetrank.errors import DataError, UsageError
 from targetrank.model.scoring import ScoringContext
 from targetrank.results import Universe
-from targetrank.strategies import StrategySet, Weight, load_strategies, load_weights
+from targetrank.strategies import (
+    StrategySet,
+    Weight,
+    check_weight,
+    load_strategies,
+    load_weights,
+)
 
 # ------------------------------------------------------------------------------------------
 # Inputs
@@ -154,11 +160,7 @@ def load_inputs(
             for sid, ws in overrides.items():
                 strategy_set.get(sid)
                 for w in ws.values():
-                    if not 0 <= w.weight <= 1:
-                        raise UsageError(
-                            f"Weight {w.weight} for '{w.feature}' in '{sid}' is outside [0, 1]",
-                            fix="give weights between 0 and 1",
-                        )
+                    check_weight(w.weight, feature=w.feature, strategy_id=sid)
         else:
             overrides = load_weights(weights, strategy_set)
         strategy_set = strategy_set.with_weights(overrides)

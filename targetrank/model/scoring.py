@@ -18,7 +18,7 @@ import polars as pl
 
 from targetrank.errors import ModelError, UsageError
 from targetrank.model.protocol import Scorer, ScoreResult, ScoringContext
-from targetrank.strategies import Weight
+from targetrank.strategies import Weight, check_weight
 
 __all__ = [
     "CallableScorer",
@@ -85,11 +85,7 @@ class WeightedScorer:
             out = []
             for feature, w in self.weights[strategy_id].items():
                 weight = w if isinstance(w, Weight) else Weight(feature, float(w))
-                if not 0.0 <= weight.weight <= 1.0:
-                    raise UsageError(
-                        f"Weight {weight.weight} for '{feature}' in '{strategy_id}' is outside [0, 1]",
-                        fix="give weights between 0 and 1 (prefer='low' rewards low values)",
-                    )
+                check_weight(weight.weight, feature=feature, strategy_id=strategy_id)
                 out.append(weight)
             return out
         return list(self.strategies_.get(strategy_id).weights)

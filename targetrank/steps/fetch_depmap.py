@@ -17,9 +17,8 @@ from typing import Any
 import polars as pl
 
 from targetrank.__about__ import __version__
-from targetrank._atomic import atomic_open, atomic_path
+from targetrank._atomic import atomic_open, atomic_path, output_errors
 from targetrank._types import NoticeCallback, ProgressCallback, no_notice, no_progress
-from targetrank.errors import OutputError
 from targetrank.features.depmap import (
     DEPMAP_CONTEXTS,
     context_model_counts,
@@ -121,21 +120,18 @@ def depmap_manifest(inputs: Any, table: pl.DataFrame, panel: pl.DataFrame | None
 
 def write_depmap_folder(out_dir: Path, table: pl.DataFrame, manifest: dict[str, Any]) -> None:
     """Write the table and its manifest; both replace the old pair only when both are written."""
-    try:
-        # both are written before either replaces the old one: a failure keeps the old pair
-        # (a new table beside an old manifest would misstate the release)
-        with (
-            atomic_path(out_dir / FEATURES_FILE) as tmp,
-            atomic_open(out_dir / MANIFEST_FILE) as handle,
-        ):
-            table.write_parquet(tmp, compression="zstd", statistics=False)
-            json.dump(manifest, handle, indent=2, sort_keys=False)
-            handle.write("\n")
-    except OSError as exc:
-        raise OutputError(
+    # both are written before either replaces the old one: a failure keeps the old pair
+    # (a new table beside an old manifest would misstate the release)
+    with (
+        output_errors(
             "Cannot write the DepMap feature table",
-            input=str(out_dir),
+            target=out_dir,
             done="the previous table (if any) was left as it was",
-            cause=exc.strerror or str(exc),
             fix="choose a writable folder with --out",
-        ) from exc
+        ),
+        atomic_path(out_dir / FEATURES_FILE) as tmp,
+        atomic_open(out_dir / MANIFEST_FILE) as handle,
+    ):
+        table.write_parquet(tmp, compression="zstd", statistics=False)
+        json.dump(manifest, handle, indent=2, sort_keys=False)
+        handle.write("\n")

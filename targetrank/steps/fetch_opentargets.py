@@ -15,7 +15,7 @@ from typing import Any
 import polars as pl
 
 from targetrank.__about__ import __version__
-from targetrank._atomic import atomic_dir
+from targetrank._atomic import atomic_dir, output_errors
 from targetrank._types import ProgressCallback, no_progress
 from targetrank.errors import DataError, OutputError, UpstreamError, UsageError
 from targetrank.features.opentargets import null_columns, opentargets_features
@@ -158,21 +158,20 @@ def fetch_opentargets(
         "warnings": [w.as_dict() for w in tables.warnings],
         "licence": "Open Targets Platform data: CC0 1.0",
     }
-    try:
-        with atomic_dir(out, overwrite=overwrite) as tmp:
-            for name, df in {**tables.frames(), "opentargets_features": features}.items():
-                df.write_parquet(tmp / f"{name}.parquet")
-                manifest["rows"][name] = df.height
-            resolution.table.with_columns(pl.col("status").cast(pl.String)).write_parquet(
-                tmp / "resolution.parquet"
-            )
-            (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
-    except OSError as exc:
-        raise OutputError(
+    with (
+        output_errors(
             "Could not write the Open Targets tables",
-            input=str(out),
+            target=out,
             done="nothing was kept",
-            cause=exc.strerror or str(exc),
             fix="check the folder's permissions and free space, or choose another --out",
-        ) from exc
+        ),
+        atomic_dir(out, overwrite=overwrite) as tmp,
+    ):
+        for name, df in {**tables.frames(), "opentargets_features": features}.items():
+            df.write_parquet(tmp / f"{name}.parquet")
+            manifest["rows"][name] = df.height
+        resolution.table.with_columns(pl.col("status").cast(pl.String)).write_parquet(
+            tmp / "resolution.parquet"
+        )
+        (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
     return manifest
