@@ -210,15 +210,11 @@ def evaluate(
     no_cache: bool,
 ) -> None:
     """Evaluate the ranker out-of-fold against PubMed, weighted and random baselines."""
-    from datetime import UTC, datetime
-
-    from targetrank._atomic import atomic_open
     from targetrank.runfolder import probe_writable
+    from targetrank.steps.evaluate import default_evaluation_path, write_evaluation
     from targetrank.steps.evaluate import evaluate as run_evaluate
 
-    path = (
-        Path(out) if out else Path("outputs") / f"evaluation-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.csv"
-    )
+    path = Path(out) if out else default_evaluation_path()
     probe_writable(path)  # an unwritable --out fails now, not after minutes of evaluating
     with progress_callback("evaluating", interactive() and not quiet) as progress:
         result = run_evaluate(
@@ -264,8 +260,7 @@ def evaluate(
     click.echo("\nRecall of approved targets in the top 10:")
     for method, per in result.recall.items():
         click.echo(f"  {method}: " + ", ".join(f"{k} {v:.2f}" for k, v in per.items()))
-    with atomic_open(path) as fh:
-        fh.write(result.table.write_csv())
+    write_evaluation(result, path)
     click.echo(f"\nEvaluation table: {path}")
 
 

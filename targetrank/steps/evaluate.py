@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from targetrank._atomic import atomic_open
 from targetrank._types import (
     MIN_BOOTSTRAP,
     NoticeCallback,
@@ -61,3 +63,14 @@ def evaluate(
     report("genome validation", 0, 1)
     card["genome_validation"] = genome_validation_of(model, context, inputs.strategies.ids, seed)
     return Evaluation(table, model.prior_.metrics, summary["recall_approved_top10"], card)
+
+
+def default_evaluation_path() -> Path:
+    """``outputs/evaluation-<UTC>.csv``, where ``targetrank evaluate`` writes by default."""
+    return Path("outputs") / f"evaluation-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.csv"
+
+
+def write_evaluation(result: Evaluation, path: Path) -> None:
+    """Write the long evaluation table as CSV (atomically: temp file then rename)."""
+    with atomic_open(path) as fh:
+        fh.write(result.table.write_csv())
