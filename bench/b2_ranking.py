@@ -85,10 +85,11 @@ def child(
 
     t_start = time.perf_counter()
     import targetrank
-    from targetrank import pipeline
+    from targetrank import assemble
     from targetrank.model import estimators
     from targetrank.model.ranker import LightGBMScorer
     from targetrank.model.scoring import ScoringContext
+    from targetrank.steps import rank as rank_step
 
     t_import = time.perf_counter() - t_start
     times: dict[str, float] = {}
@@ -112,14 +113,15 @@ def child(
 
         setattr(owner, name, timed)
 
-    wrap(pipeline, "load_inputs", "assembly_inputs")
+    # patched where they are looked up: the rank step, and the numerics module for its helpers
+    wrap(rank_step, "load_inputs", "assembly_inputs")
     wrap(ScoringContext, "rows", "assembly_rows", nested=True)
     wrap(LightGBMScorer, "fit", "fit")
     wrap(LightGBMScorer, "restore", "fit")  # models read from the cache instead of a fit
     wrap(LightGBMScorer, "score", "score")
-    wrap(pipeline, "_assemble", "assemble")
-    wrap(pipeline, "_intervals", "assemble_intervals")
-    wrap(pipeline, "_drivers_text", "assemble_drivers")
+    wrap(rank_step, "assemble", "assemble")
+    wrap(assemble, "intervals", "assemble_intervals")
+    wrap(assemble, "drivers_text", "assemble_drivers")
     predict_time = {"predict": 0.0, "explain": 0.0}
     for method in ("predict", "explain"):
         original = getattr(estimators.StrategyRanker, method)
@@ -205,7 +207,7 @@ def _probe(scorer: Any, ranking: Any) -> dict[str, Any]:
 
     from bench.timing import interleave
     from bench.timing import ratio as paired
-    from targetrank import pipeline
+    from targetrank.assemble import assemble
     from targetrank.model.matrix import to_matrix
 
     keys = ranking.rows.select("strategy", "entrez_id")
@@ -213,7 +215,7 @@ def _probe(scorer: Any, ranking: Any) -> dict[str, Any]:
     profiler = Profiler(interval=0.005)
     profiler.start()
     result = scorer.score(rows)
-    pipeline._assemble(rows, result, _inputs_for(scorer, rows))
+    assemble(rows, result, _inputs_for(scorer, rows))
     profiler.stop()
     summary = _frames(profiler.last_session.root_frame())
     X = to_matrix(rows.join(scorer.prior_map_, on="entrez_id", how="left"), scorer.feature_names_)
@@ -235,7 +237,7 @@ def _probe(scorer: Any, ranking: Any) -> dict[str, Any]:
 
 
 def _inputs_for(scorer: Any, rows: Any) -> Any:
-    """The RankInputs ``_assemble`` reads (targets, evidence, strategies) for these rows."""
+    """The RankInputs ``assemble`` reads (targets, evidence, strategies) for these rows."""
     from targetrank.pipeline import RankInputs
 
     ctx = scorer._context
@@ -319,7 +321,7 @@ def bootstrap_study(replicates: int, sets: list[int], features: str = "snapshot"
     B-replicate ensemble; disjoint sets of B give independent B-replicate intervals.
     """
     import targetrank
-    from targetrank import pipeline
+    from targetrank.assemble import intervals
     from targetrank.model.ranker import LightGBMScorer
 
     scorer = LightGBMScorer(n_bootstrap=replicates)
@@ -338,7 +340,7 @@ def bootstrap_study(replicates: int, sets: list[int], features: str = "snapshot"
         "rank_wall_s": wall,
         "by_b": {},
     }
-    low, high, _ = pipeline._intervals(strategy, reps, symbols)
+    low, high, _ = intervals(strategy, reps, symbols)
     out["by_b"][str(replicates)] = {
         "sets": 1,
         "median_width": float(np.median(high - low)),
@@ -349,9 +351,7 @@ def bootstrap_study(replicates: int, sets: list[int], features: str = "snapshot"
         k = replicates // b
         if k < 2:
             continue
-        parts = [
-            pipeline._intervals(strategy, reps[i * b : (i + 1) * b], symbols) for i in range(k)
-        ]
+        parts = [intervals(strategy, reps[i * b : (i + 1) * b], symbols) for i in range(k)]
         widths = [float(np.median(high - low)) for low, high, _ in parts]
         jitter, p10 = [], []
         for i in range(k):

@@ -29,11 +29,11 @@ _LAZY = {
     "strategies": "targetrank.api",
     "Scorer": "targetrank.model.scoring",
     "WeightedScorer": "targetrank.model.scoring",
-    "Evaluation": "targetrank.pipeline",
-    "Explanation": "targetrank.pipeline",
-    "Ranking": "targetrank.pipeline",
-    "evaluate": "targetrank.pipeline",
-    "rank": "targetrank.pipeline",
+    "Evaluation": "targetrank.results",
+    "Explanation": "targetrank.results",
+    "Ranking": "targetrank.results",
+    "evaluate": "targetrank.steps.evaluate",
+    "rank": "targetrank.steps.rank",
     "Resolution": "targetrank.resolver",
     "Resolver": "targetrank.resolver",
     "resolve": "targetrank.resolver",
@@ -48,8 +48,10 @@ if TYPE_CHECKING:
         strategies,
     )
     from targetrank.model.scoring import Scorer, WeightedScorer
-    from targetrank.pipeline import Evaluation, Explanation, Ranking, evaluate, rank
     from targetrank.resolver import Resolution, Resolver, resolve
+    from targetrank.results import Evaluation, Explanation, Ranking
+    from targetrank.steps.evaluate import evaluate
+    from targetrank.steps.rank import rank
 
 
 class _Package(types.ModuleType):

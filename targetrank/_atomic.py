@@ -14,6 +14,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
+from targetrank.errors import OutputError
+
 
 def _umask() -> int:
     mask = os.umask(0)
@@ -88,3 +90,20 @@ def atomic_dir(target: str | os.PathLike[str], *, overwrite: bool = False) -> It
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+
+
+@contextlib.contextmanager
+def output_errors(
+    message: str, *, target: str | os.PathLike[str], done: str, fix: str
+) -> Iterator[None]:
+    """Turn an ``OSError`` raised by the atomic write inside the block into an :class:`OutputError`.
+
+    The one place that says what a failed write means to the user (``message``, what was kept:
+    ``done``, what to do: ``fix``); the cause is the system's reason.
+    """
+    try:
+        yield
+    except OSError as exc:
+        raise OutputError(
+            message, input=str(target), done=done, cause=exc.strerror or str(exc), fix=fix
+        ) from exc

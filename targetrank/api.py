@@ -81,7 +81,7 @@ def load_features(source: str | Path = "snapshot", *, validate: bool = True) -> 
             fix="rebuild it with `targetrank snapshot build` or `targetrank features merge`",
         ) from exc
     if validate:
-        from targetrank.tables.features import validate_features
+        from targetrank.features.schema import validate_features
 
         df = validate_features(df, source=str(path))
     return df

@@ -26,7 +26,7 @@ from targetrank.runfolder import (
 )
 
 if TYPE_CHECKING:
-    from targetrank.pipeline import Ranking
+    from targetrank.results import Ranking
 
 FORMATS = ("csv", "xlsx")
 HEATMAP_SIZE_IN = (40 / 3, 7.5)  # a 16:9 slide: 2000 x 1125 px at 150 dpi

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from targetrank.pipeline import Ranking
+    from targetrank.results import Ranking
 
 
 def legend(ranking: Ranking) -> list[tuple[str, str]]:

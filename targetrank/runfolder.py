@@ -30,6 +30,9 @@ LOCK_SUFFIX = ".lock"
 
 _HELD: dict[Path, tuple[int, int]] = {}  # lock path -> (fd, depth): re-entrant in one process
 
+#: The report page, written after the manifest from the run's files (so not listed in it).
+REPORT_FILE = "report.html"
+
 
 def unique_run_name(now: datetime | None = None) -> str:
     """``20261203T154210Z-3fa9``: sortable by time, unique across runs started together."""
@@ -104,8 +107,6 @@ def foreign_entries(folder: Path) -> list[str] | None:
         return None
     if not isinstance(manifest, dict) or "targetrank_version" not in manifest:
         return None
-    from targetrank.report import REPORT_FILE  # written after the manifest, from its files
-
     listed = set(manifest.get("files") or {}) | {MANIFEST, REPORT_FILE}
     return sorted(p.name for p in folder.iterdir() if p.name not in listed)
 

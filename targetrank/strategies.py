@@ -34,6 +34,20 @@ DEFAULT_FILE = "strategies.toml"
 Prefer = Literal["high", "low"]
 
 
+def weight_in_range(value: float) -> bool:
+    """Whether ``value`` is a usable weight: a number in [0, 1] (NaN and infinities are not)."""
+    return 0.0 <= value <= 1.0
+
+
+def check_weight(value: float, *, feature: str, strategy_id: str) -> None:
+    """The one check of a weight given in code or a weights file (strategy files: see the parser)."""
+    if not weight_in_range(value):
+        raise UsageError(
+            f"Weight {value} for '{feature}' in '{strategy_id}' is outside [0, 1]",
+            fix="give weights between 0 and 1 (prefer='low' rewards low values)",
+        )
+
+
 @dataclass(frozen=True)
 class Weight:
     """One term of the transparent weighted score."""
@@ -227,7 +241,7 @@ def _parse_weight(
             "give a number between 0 and 1",
             kind,
         )
-    if not 0.0 <= float(value) <= 1.0:
+    if not weight_in_range(float(value)):
         raise _err(
             source,
             f"{entry} weight '{feature}'",

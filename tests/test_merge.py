@@ -10,7 +10,7 @@ import pytest
 import targetrank as t
 from targetrank.cli import main
 from targetrank.errors import DataError, OutputError
-from targetrank.merge import merge_features
+from targetrank.steps.merge import merge_features
 
 
 @pytest.fixture()

@@ -181,3 +181,19 @@ def test_whole_genome_is_scored_in_one_run(fitted, context):
     result = fitted.score(rows)
     assert result.scores.shape == (rows.height,)
     assert np.isfinite(result.scores).all()
+
+
+def test_no_evidence_target_is_raised_before_the_prior_is_fitted(context, monkeypatch):
+    """Input checks come before any model is fitted: no ~30 s prior fit before the error."""
+    from dataclasses import replace
+
+    import targetrank.model.ranker as ranker
+
+    def never(*args, **kwargs):
+        raise AssertionError("the level-1 prior was fitted before the inputs were checked")
+
+    monkeypatch.setattr(ranker, "fit_prior", never)
+    empty = context.strategies.ids[0]
+    no_evidence = replace(context, evidence=context.evidence.filter(pl.col("strategy") != empty))
+    with pytest.raises(ModelError, match="no evidence target"):
+        ranker.LightGBMScorer(n_bootstrap=0).fit(no_evidence)

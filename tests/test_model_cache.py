@@ -13,6 +13,7 @@ import pytest
 
 import targetrank as t
 from targetrank.cli import main
+from targetrank.inputs import load_inputs
 from targetrank.model.cache import FORMAT, SUFFIX, ModelCache, cache_key
 from targetrank.model.ranker import LightGBMScorer
 
@@ -109,11 +110,11 @@ def test_another_panel_and_strategy_subset_reuse_the_models(cold):
 
 def test_key_follows_every_training_input(cold):
     _, _, ranking = cold
-    context = t.pipeline.load_inputs().context(0)
+    context = load_inputs().context(0)
     scorer = LightGBMScorer(**TINY)
     base = cache_key(scorer.cache_components(context))
     assert base == ranking.manifest["model_cache"]["key"]
-    again = t.pipeline.load_inputs(targets=["TIGIT"]).context(0)
+    again = load_inputs(targets=["TIGIT"]).context(0)
     assert cache_key(scorer.cache_components(again)) == base  # panels do not train
     evidence = context.evidence.with_columns(
         pl.when(pl.col("symbol") == "TNFSF11").then(1).otherwise(pl.col("grade")).alias("grade")
@@ -132,7 +133,7 @@ def test_key_follows_every_training_input(cold):
 
 def test_weights_change_the_key(cold):
     _, _, ranking = cold
-    inputs = t.pipeline.load_inputs(weights={"bone_resident": {"is_surface": 0.5}})
+    inputs = load_inputs(weights={"bone_resident": {"is_surface": 0.5}})
     key = cache_key(LightGBMScorer(**TINY).cache_components(inputs.context(0)))
     assert key != ranking.manifest["model_cache"]["key"]
 
@@ -288,7 +289,7 @@ def test_weighted_scorer_is_never_cached(tmp_path):
 def test_warm_run_reuses_the_model_card_evaluation(tmp_path, monkeypatch):
     """The evaluation depends only on the cached models and the strategies shown: a warm run
     returns the stored one, equal to the cold run's, and never recomputes it."""
-    import targetrank.pipeline as pipeline
+    import targetrank.steps.rank as rank_step
 
     cold = tiny_rank(tmp_path / "cache", evaluate_model=True)
     assert {"evaluation", "genome_validation"} <= set(cold.model_card)
@@ -296,7 +297,7 @@ def test_warm_run_reuses_the_model_card_evaluation(tmp_path, monkeypatch):
     def fail(*args, **kwargs):
         raise AssertionError("the warm run recomputed the evaluation")
 
-    monkeypatch.setattr(pipeline, "_quick_evaluation", fail)
+    monkeypatch.setattr(rank_step, "quick_evaluation", fail)
     warm = tiny_rank(tmp_path / "cache", evaluate_model=True)
     assert warm.manifest["model_cache"]["used"] is True
     for part in ("evaluation", "genome_validation"):

@@ -7,7 +7,7 @@ import pytest
 
 from targetrank.errors import DataError, UsageError
 from targetrank.features import FeatureRegistry, FeatureSpec, build_feature_table, register
-from targetrank.tables.features import validate_features
+from targetrank.features.schema import validate_features
 
 GENES = pl.DataFrame(
     {"entrez_id": [1, 2, 3], "symbol": ["A", "B", "C"], "ensembl_id": ["E1", None, "E3"]}

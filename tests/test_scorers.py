@@ -21,9 +21,43 @@ def rows(context):
     return context.rows(context.evidence["entrez_id"].unique().to_list())
 
 
-def test_weighted_contributions_sum_to_score(context, rows):
-    result = WeightedScorer().fit(context).score(rows)
-    assert np.allclose(result.contributions.sum(axis=1), result.scores)
+def test_weighted_contributions_match_an_independent_computation(context, rows):
+    """Each contribution is weight x normalised value / (sum of the weights with a value).
+
+    Recomputed here from the raw genome-wide feature table (mid-rank percentile for numbers, the
+    value itself for flags, 1 - percentile for prefer="low"), not from the scorer's own numbers.
+    """
+    from targetrank.strategies import Weight
+
+    spec = {
+        "gnomad_pli": 0.8,
+        "is_surface": 0.5,
+        "hpa_blood_t_reg": Weight("hpa_blood_t_reg", 0.3, "low"),
+    }
+    strategy = context.strategies.ids[0]
+    scorer = WeightedScorer({s: spec for s in context.strategies.ids}).fit(context)
+    part = rows.filter(pl.col("strategy") == strategy)
+    result = scorer.score(part)
+    genome = context.features
+    expected = {}
+    for feature, w in spec.items():
+        weight, low = (w.weight, w.prefer == "low") if isinstance(w, Weight) else (w, False)
+        ref = genome[feature].cast(pl.Float64).drop_nulls().to_numpy()
+        raw = part[feature].cast(pl.Float64).to_numpy()
+        if set(np.unique(ref)) <= {0.0, 1.0}:
+            norm = raw.copy()
+        else:
+            norm = np.array([((ref < v).sum() + (ref <= v).sum()) / 2 / ref.size for v in raw])
+            norm[np.isnan(raw)] = np.nan
+        expected[feature] = (weight, 1 - norm if low else norm)
+    present = sum(np.where(np.isnan(n), 0.0, w) for w, n in expected.values())
+    total = np.zeros(part.height)
+    for feature, (weight, norm) in expected.items():
+        want = np.where(np.isnan(norm), 0.0, weight * norm / present)
+        got = result.contributions[:, result.feature_names.index(feature)]
+        assert np.allclose(got, want), feature
+        total += want
+    assert np.allclose(result.scores, total)
     assert ((result.scores >= 0) & (result.scores <= 1)).all()
 
 

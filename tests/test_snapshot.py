@@ -116,7 +116,7 @@ def test_snapshot_is_small():
 
 @pytest.mark.shared
 def test_rebuild_from_shared_is_identical(shared, tmp_path):
-    from targetrank.snapshot import build_snapshot
+    from targetrank.steps.snapshot import build_snapshot
 
     build_snapshot(shared, tmp_path)
     for name in [

@@ -78,7 +78,7 @@ def list_features(fmt: str) -> None:
 @click.option("--force", is_flag=True, help="Replace an existing --out folder.")
 def merge(overlays: tuple[str, ...], base: str, out: str, force: bool) -> None:
     """Overlay live Open Targets / DepMap tables on the snapshot into a feature folder."""
-    from targetrank.merge import merge_features
+    from targetrank.steps.merge import merge_features
 
     manifest = merge_features(list(overlays), out, base=base, force=force)
     for overlay in manifest["merged"]["overlays"]:

@@ -88,7 +88,8 @@ def opentargets(
 ) -> None:
     """Fetch Open Targets tractability, safety, essentiality, drugs and associations."""
     from targetrank.errors import UsageError
-    from targetrank.sources.opentargets import OpenTargetsClient, fetch_opentargets
+    from targetrank.sources.opentargets import OpenTargetsClient
+    from targetrank.steps.fetch_opentargets import fetch_opentargets
     from targetrank.targets import read_targets_file, split_targets
 
     if bulk is not None and endpoint is not None:

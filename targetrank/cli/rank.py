@@ -210,15 +210,11 @@ def evaluate(
     no_cache: bool,
 ) -> None:
     """Evaluate the ranker out-of-fold against PubMed, weighted and random baselines."""
-    from datetime import UTC, datetime
-
-    from targetrank._atomic import atomic_open
-    from targetrank.pipeline import evaluate as run_evaluate
     from targetrank.runfolder import probe_writable
+    from targetrank.steps.evaluate import default_evaluation_path, write_evaluation
+    from targetrank.steps.evaluate import evaluate as run_evaluate
 
-    path = (
-        Path(out) if out else Path("outputs") / f"evaluation-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.csv"
-    )
+    path = Path(out) if out else default_evaluation_path()
     probe_writable(path)  # an unwritable --out fails now, not after minutes of evaluating
     with progress_callback("evaluating", interactive() and not quiet) as progress:
         result = run_evaluate(
@@ -264,8 +260,7 @@ def evaluate(
     click.echo("\nRecall of approved targets in the top 10:")
     for method, per in result.recall.items():
         click.echo(f"  {method}: " + ", ".join(f"{k} {v:.2f}" for k, v in per.items()))
-    with atomic_open(path) as fh:
-        fh.write(result.table.write_csv())
+    write_evaluation(result, path)
     click.echo(f"\nEvaluation table: {path}")
 
 
@@ -298,11 +293,11 @@ def explain(
 ) -> None:
     """Why TARGET ranks where it does in a strategy: top drivers and its evidence card."""
     if run_dir:
-        from targetrank.explain import explain_from_run
+        from targetrank.steps.explain import explain_from_run
 
         click.echo(explain_from_run(run_dir, target, strategy, n=n_drivers))
         return
-    from targetrank.pipeline import rank as run_rank
+    from targetrank.steps.rank import rank as run_rank
 
     ranking = run_rank(targets=[target], strategies=[strategy], scorer=scorer, features=features,
                        seed=seed, evaluate_model=False, cache=not no_cache, cache_dir=cache_dir,
@@ -318,7 +313,7 @@ def explain(
 @cache_options
 def rerun(manifest: str, out: str | None, cache_dir: str | None, no_cache: bool) -> None:
     """Reproduce a run from its manifest.json and say whether the ranks match."""
-    from targetrank.rerun import rerun as run_rerun
+    from targetrank.steps.rerun import rerun as run_rerun
 
     report = run_rerun(
         manifest, out=out, cache=not no_cache, cache_dir=cache_dir, notice=echo_notice

@@ -33,13 +33,9 @@ def resolve(queries: tuple[str, ...], targets_file: str | None, fmt: str) -> Non
 
     Example: targetrank resolve OPN RANKL PD-1 ENSG00000181847.11 6696
     """
-    from targetrank.resolver import resolve as resolve_targets
-    from targetrank.targets import read_targets_file, split_targets
+    from targetrank.steps.resolve import resolve_names
 
-    names = split_targets(queries)
-    if targets_file:
-        names += read_targets_file(targets_file)
-    result = resolve_targets(names)
+    result = resolve_names(queries, targets_file)
     table = result.table
     if fmt == "csv":
         click.echo(table.write_csv(), nl=False)

@@ -27,7 +27,7 @@ def snapshot() -> None:
 )
 def build(shared: str | None, out: str | None) -> None:
     """Build the snapshot (gene index, features, labels, manifest) from real source files."""
-    from targetrank.snapshot import build_snapshot
+    from targetrank.steps.snapshot import build_snapshot
 
     with progress_callback("snapshot", interactive()) as progress:
         manifest = build_snapshot(shared, out, progress=progress)

@@ -31,8 +31,8 @@ from targetrank.model.estimators import StrategyRanker
 from targetrank.model.leakage import check_no_leakage
 from targetrank.model.matrix import FeatureSelection, select_model_features, to_matrix
 from targetrank.model.prior import PRIOR_COLUMN, PriorResult, fit_prior
+from targetrank.model.protocol import ScoreResult, ScoringContext
 from targetrank.model.rows import indicator_name
-from targetrank.model.scoring import ScoreResult, ScoringContext
 from targetrank.model.training import TrainingTable, build_training_table
 
 if TYPE_CHECKING:
@@ -120,9 +120,8 @@ class LightGBMScorer:
         if cfg.features is not None:
             check_no_leakage(cfg.features, labels="clinical-evidence (level 2)")
 
-        self.prior_: PriorResult = self._fit_prior(context, cache)
-        self.prior_map_ = self.prior_.table
-
+        # the training table first: its checks (e.g. a strategy without evidence) fail in
+        # milliseconds, before the genome-wide prior is fitted
         self.training_: TrainingTable = build_training_table(
             context.evidence,
             context.strategies,
@@ -134,6 +133,9 @@ class LightGBMScorer:
             n_housekeeping=cfg.n_housekeeping,
             match_on="pubmed_count_focused" if cfg.match_popularity else None,
         )
+        self.prior_: PriorResult = self._fit_prior(context, cache)
+        self.prior_map_ = self.prior_.table
+
         train_rows = self.rows_for(context, self.training_.rows.select("strategy", "entrez_id"))
         requested = None
         if cfg.features is not None:

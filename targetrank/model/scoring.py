@@ -10,69 +10,25 @@ evidence base, precedence labels, seed) and then scores (target, strategy) rows.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any, Protocol, runtime_checkable
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import numpy as np
 import polars as pl
 
-from targetrank._types import ProgressCallback, no_progress
 from targetrank.errors import ModelError, UsageError
-from targetrank.model.rows import strategy_rows
-from targetrank.strategies import StrategySet, Weight
+from targetrank.model.protocol import Scorer, ScoreResult, ScoringContext
+from targetrank.strategies import Weight, check_weight
 
-
-@dataclass
-class ScoringContext:
-    """Everything a scorer may learn from."""
-
-    features: pl.DataFrame
-    strategies: StrategySet
-    evidence: pl.DataFrame
-    labels: pl.DataFrame
-    seed_entrez: list[int]
-    seed: int = 0
-    progress: ProgressCallback = no_progress
-
-    def rows(self, entrez_ids: Sequence[int] | None = None) -> pl.DataFrame:
-        """(gene, strategy) rows with strategy-conditioned features."""
-        return strategy_rows(self.features, self.strategies, entrez_ids)
-
-
-@dataclass
-class ScoreResult:
-    """Scores for the rows given to :meth:`Scorer.score`, in the same order.
-
-    Attributes:
-        scores: One score per row (comparable within a strategy).
-        contributions: Optional per-feature contributions, shape (n, len(feature_names) + 1),
-            last column the bias; each row sums to its score.
-        feature_names: Names of the contribution columns (without the bias).
-        replicates: Optional (B, n) scores of a bootstrap ensemble, for rank intervals.
-        out_of_fold: Optional Boolean per row: scored by models that never saw the target's labels.
-    """
-
-    scores: np.ndarray
-    contributions: np.ndarray | None = None
-    feature_names: list[str] = field(default_factory=list)
-    replicates: np.ndarray | None = None
-    out_of_fold: np.ndarray | None = None
-
-
-@runtime_checkable
-class Scorer(Protocol):
-    """The scorer protocol."""
-
-    name: str
-
-    def fit(self, context: ScoringContext) -> Scorer:
-        """Learn from the context (may do nothing)."""
-        ...
-
-    def score(self, rows: pl.DataFrame) -> ScoreResult:
-        """Score (target, strategy) rows."""
-        ...
+__all__ = [
+    "CallableScorer",
+    "PopularityScorer",
+    "ScoreResult",
+    "Scorer",
+    "ScoringContext",
+    "WeightedScorer",
+    "as_scorer",
+]
 
 
 class CallableScorer:
@@ -129,11 +85,7 @@ class WeightedScorer:
             out = []
             for feature, w in self.weights[strategy_id].items():
                 weight = w if isinstance(w, Weight) else Weight(feature, float(w))
-                if not 0.0 <= weight.weight <= 1.0:
-                    raise UsageError(
-                        f"Weight {weight.weight} for '{feature}' in '{strategy_id}' is outside [0, 1]",
-                        fix="give weights between 0 and 1 (prefer='low' rewards low values)",
-                    )
+                check_weight(weight.weight, feature=feature, strategy_id=strategy_id)
                 out.append(weight)
             return out
         return list(self.strategies_.get(strategy_id).weights)

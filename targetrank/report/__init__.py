@@ -10,6 +10,7 @@ from pathlib import Path
 
 from targetrank.report.collect import TOP_N, ReportData, collect, linkify
 from targetrank.report.render import render, script_json
+from targetrank.runfolder import REPORT_FILE
 
 __all__ = [
     "REPORT_FILE",
@@ -21,8 +22,6 @@ __all__ = [
     "write_report",
 ]
 
-REPORT_FILE = "report.html"
-
 
 def build_report(
     run_dir: str | Path, *, top_n: int = TOP_N, folder: str | Path | None = None
@@ -33,20 +32,18 @@ def build_report(
 
 def write_report(run_dir: str | Path, out: str | Path | None = None, *, top_n: int = TOP_N) -> Path:
     """Write ``report.html`` (atomically: temp file then rename) and return its path."""
-    from targetrank._atomic import atomic_open
-    from targetrank.errors import OutputError
+    from targetrank._atomic import atomic_open, output_errors
 
     target = Path(out) if out is not None else Path(run_dir) / REPORT_FILE
     page = build_report(run_dir, top_n=top_n)
-    try:
-        with atomic_open(target) as fh:
-            fh.write(page)
-    except OSError as exc:
-        raise OutputError(
+    with (
+        output_errors(
             "Cannot write the report",
-            input=str(target),
+            target=target,
             done="no report was written; any previous report.html is untouched",
-            cause=exc.strerror or str(exc),
             fix="free disk space or choose a writable --out",
-        ) from exc
+        ),
+        atomic_open(target) as fh,
+    ):
+        fh.write(page)
     return target

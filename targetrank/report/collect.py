@@ -147,7 +147,7 @@ def _num(value: str | None) -> float | None:
 
 
 def _value_text(value: str | None) -> str:
-    from targetrank.pipeline import _fmt
+    from targetrank.display import fmt_value as _fmt
 
     return _fmt(value)
 
@@ -176,9 +176,9 @@ def _provenance(name: str, releases: dict[str, Any], version: str) -> tuple[str,
 
 
 def _labels(names: list[str]) -> dict[str, str]:
+    from targetrank.display import plain_name as _plain
     from targetrank.features import REGISTRY
     from targetrank.features.strategy import SC_FEATURES
-    from targetrank.pipeline import _plain
 
     specs = REGISTRY.specs() | {s.name: s for s in SC_FEATURES}
     return {n: _plain(n, specs) for n in names}

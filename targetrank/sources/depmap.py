@@ -35,7 +35,7 @@ from urllib.parse import urlsplit, urlunsplit
 import polars as pl
 import requests
 
-from targetrank import __version__
+from targetrank.__about__ import __version__
 from targetrank._atomic import atomic_open, atomic_path
 from targetrank._types import ProgressCallback, no_progress
 from targetrank.errors import DataError, OutputError, UpstreamError, UsageError

@@ -18,7 +18,7 @@ from typing import Any
 
 import polars as pl
 
-from targetrank._atomic import atomic_dir
+from targetrank._atomic import atomic_dir, output_errors
 from targetrank.errors import DataError, OutputError
 
 FEATURES_FILE = "features.parquet"
@@ -73,7 +73,7 @@ def merge_features(
     """
     from targetrank.api import feature_file, feature_manifest, load_features
     from targetrank.features import REGISTRY
-    from targetrank.tables.features import validate_features
+    from targetrank.features.schema import validate_features
 
     out_dir = Path(out)
     if out_dir.exists() and not force:
@@ -158,22 +158,21 @@ def merge_features(
         "created_utc": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
     }
     manifest["files"] = {FEATURES_FILE: {"rows": table.height, "columns": table.width}}
-    try:
-        with atomic_dir(out_dir, overwrite=force) as tmp:
-            table.write_parquet(tmp / FEATURES_FILE, compression="zstd")
-            base_dir = feature_file(base).parent
-            for name in ("precedence_labels.parquet", "genes.parquet", "aliases.parquet"):
-                if (base_dir / name).is_file():
-                    shutil.copyfile(base_dir / name, tmp / name)
-            (tmp / MANIFEST_FILE).write_text(
-                json.dumps(manifest, indent=2, default=str) + "\n", "utf-8"
-            )
-    except OSError as exc:
-        raise OutputError(
+    with (
+        output_errors(
             "Could not write the merged feature folder",
-            input=str(out_dir),
+            target=out_dir,
             done="nothing half-written was kept",
-            cause=exc.strerror or str(exc),
             fix="choose a writable --out folder with free space",
-        ) from exc
+        ),
+        atomic_dir(out_dir, overwrite=force) as tmp,
+    ):
+        table.write_parquet(tmp / FEATURES_FILE, compression="zstd")
+        base_dir = feature_file(base).parent
+        for name in ("precedence_labels.parquet", "genes.parquet", "aliases.parquet"):
+            if (base_dir / name).is_file():
+                shutil.copyfile(base_dir / name, tmp / name)
+        (tmp / MANIFEST_FILE).write_text(
+            json.dumps(manifest, indent=2, default=str) + "\n", "utf-8"
+        )
     return manifest

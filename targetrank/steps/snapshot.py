@@ -92,8 +92,8 @@ def build_snapshot(
         progress: Optional ``(step, done, total)`` callback; the library never prints.
     """
     from targetrank.features import REGISTRY, build_feature_table
+    from targetrank.features.schema import validate_features
     from targetrank.labels import build_precedence_labels
-    from targetrank.tables.features import validate_features
 
     report = progress or no_progress
     root = shared_dir(shared)

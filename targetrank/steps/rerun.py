@@ -130,7 +130,7 @@ def rerun(
     ``cache=False`` retrains the models instead of reusing the model cache: either way gives
     the same ranks (the cache key covers everything the models depend on).
     """
-    from targetrank.pipeline import rank
+    from targetrank.steps.rank import rank
 
     manifest = read_manifest(manifest_path)
     if out is not None:  # an unusable --out fails now, not after recomputing the run

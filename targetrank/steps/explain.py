@@ -1,4 +1,4 @@
-"""Explanations read back from a run folder (``targetrank explain --run``)."""
+"""Step ``targetrank explain --run``: the explanations read back from a run folder."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from targetrank.errors import DataError, UsageError
 def explain_from_run(run_dir: str | Path, target: str, strategy: str, *, n: int = 3) -> str:
     """The drivers and evidence card of ``target`` in ``strategy`` as stored in a run folder."""
     from targetrank.evidence import evidence
-    from targetrank.pipeline import Explanation
     from targetrank.resolver import resolve
+    from targetrank.results import Explanation
 
     folder = Path(run_dir)
     ranking_path, expl_path = folder / "ranking.csv", folder / "explanations.parquet"
@@ -54,9 +54,9 @@ def explain_from_run(run_dir: str | Path, target: str, strategy: str, *, n: int 
             fix=f"run `targetrank explain {target} --strategy {strategy}` without --run",
         )
     bias = drivers.filter(pl.col("feature") == "(bias)")["contribution"]
+    from targetrank.display import plain_name as _plain
     from targetrank.features import REGISTRY
     from targetrank.features.strategy import SC_FEATURES
-    from targetrank.pipeline import _plain
 
     specs = REGISTRY.specs() | {s.name: s for s in SC_FEATURES}
     table = (

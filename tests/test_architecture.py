@@ -1,0 +1,244 @@
+"""The import rule of ARCHITECTURE.md, checked by parsing every module's imports (ast, no import).
+
+Imports go only downhill: a module may import its own layer or a lower one, never a higher one,
+and the module graph has no cycles. Function-level imports count; only imports under
+``if TYPE_CHECKING:`` are skipped (they never run). No module imports a private (``_name``) name
+from another module.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parent.parent / "targetrank"
+
+#: Layers from the top (may import everything below) to the bottom (imports nothing of ours).
+#: Every module is placed by its longest matching prefix; a module matching none fails the test.
+LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("entry", ("targetrank", "targetrank.__main__")),
+    ("cli", ("targetrank.cli",)),
+    (
+        "steps",
+        (
+            "targetrank.steps",
+            # the public run API re-exported from the steps (the CLI's rank calls it here)
+            "targetrank.pipeline",
+        ),
+    ),
+    (
+        "results",
+        (
+            "targetrank.results",
+            "targetrank.inputs",
+            "targetrank.assemble",
+            "targetrank.display",
+            "targetrank.export",
+            "targetrank.legend",
+            "targetrank.report",
+            "targetrank.runfolder",
+        ),
+    ),
+    ("model", ("targetrank.model",)),
+    (
+        "reference",
+        (
+            "targetrank.api",
+            "targetrank.resolver",
+            "targetrank.evidence",
+            "targetrank.strategies",
+            "targetrank.labels",
+        ),
+    ),
+    ("features", ("targetrank.features",)),
+    ("sources", ("targetrank.sources",)),
+    ("tables", ("targetrank.tables",)),
+    (
+        "base",
+        (
+            "targetrank.__about__",
+            "targetrank._types",
+            "targetrank._atomic",
+            "targetrank.errors",
+            "targetrank.paths",
+            "targetrank.resolution",
+            "targetrank.targets",
+            "targetrank.weights",
+        ),
+    ),
+)
+RANK = {prefix: len(LAYERS) - i for i, (_, prefixes) in enumerate(LAYERS) for prefix in prefixes}
+LAYER_NAME = {prefix: name for name, prefixes in LAYERS for prefix in prefixes}
+
+
+def _modules() -> dict[str, Path]:
+    mods = {}
+    for path in PACKAGE.rglob("*.py"):
+        parts = list(path.relative_to(PACKAGE.parent).with_suffix("").parts)
+        if parts[-1] == "__init__":
+            parts.pop()
+        mods[".".join(parts)] = path
+    return mods
+
+
+MODULES = _modules()
+
+
+def _prefix(module: str) -> str | None:
+    name = module
+    while "." in name:  # the package itself ("targetrank") is placed by its exact name only
+        if name in RANK:
+            return name
+        name = name.rpartition(".")[0]
+    return module if module in RANK else None
+
+
+def _owner(name: str) -> str | None:
+    """The package module an imported dotted name belongs to."""
+    while name and name not in MODULES:
+        name = name.rpartition(".")[0]
+    return name or None
+
+
+def _is_type_checking(test: ast.expr) -> bool:
+    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+    )
+
+
+def _imports(module: str, path: Path) -> list[tuple[str, int, tuple[str, ...]]]:
+    """(imported module, line, imported names) for every runtime import of ``targetrank``."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+    found: list[tuple[str, int, tuple[str, ...]]] = []
+
+    def visit(node: ast.AST) -> None:
+        if isinstance(node, ast.If) and _is_type_checking(node.test):
+            for child in node.orelse:
+                visit(child)
+            return
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.name.split(".")[0] == "targetrank":
+                    found.append((alias.name, node.lineno, ()))
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                parts = package.split(".")[: len(package.split(".")) - node.level + 1]
+                base = ".".join(parts + ([base] if base else []))
+            if base.split(".")[0] == "targetrank":
+                for alias in node.names:
+                    sub = f"{base}.{alias.name}"
+                    if sub in MODULES:
+                        found.append((sub, node.lineno, ()))
+                    else:
+                        found.append((base, node.lineno, (alias.name,)))
+        for child in ast.iter_child_nodes(node):
+            visit(child)
+
+    visit(tree)
+    return found
+
+
+def _graph() -> dict[str, set[str]]:
+    graph: dict[str, set[str]] = {}
+    for module, path in MODULES.items():
+        targets = {_owner(name) for name, _, _ in _imports(module, path)}
+        graph[module] = {t for t in targets if t and t != module}
+    return graph
+
+
+def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Strongly connected components with more than one module (Tarjan)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found: list[list[str]] = []
+
+    def connect(v: str) -> None:
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        on_stack.add(v)
+        for w in sorted(graph.get(v, ())):
+            if w not in index:
+                connect(w)
+                low[v] = min(low[v], low[w])
+            elif w in on_stack:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            component = []
+            while True:
+                w = stack.pop()
+                on_stack.discard(w)
+                component.append(w)
+                if w == v:
+                    break
+            if len(component) > 1:
+                found.append(sorted(component))
+
+    for v in sorted(graph):
+        if v not in index:
+            connect(v)
+    return found
+
+
+def test_every_module_has_a_layer():
+    unplaced = sorted(m for m in MODULES if _prefix(m) is None)
+    assert not unplaced, f"place these modules in a layer of tests/test_architecture.py: {unplaced}"
+
+
+def test_imports_only_go_downhill():
+    upward: list[str] = []
+    for module, path in sorted(MODULES.items()):
+        here = _prefix(module)
+        for name, line, _ in _imports(module, path):
+            target = _owner(name)
+            there = _prefix(target) if target else None
+            if here and there and RANK[there] > RANK[here]:
+                message = (
+                    f"{path.relative_to(PACKAGE.parent)}:{line} ({LAYER_NAME[here]}) imports "
+                    f"{target} ({LAYER_NAME[there]})"
+                )
+                if message not in upward:
+                    upward.append(message)
+    assert not upward, "upward imports:\n" + "\n".join(upward)
+
+
+def test_no_import_cycles():
+    cycles = _cycles(_graph())
+    assert not cycles, "import cycles:\n" + "\n".join(" <-> ".join(c) for c in cycles)
+
+
+def test_no_private_names_across_modules():
+    crossing = []
+    for module, path in sorted(MODULES.items()):
+        for _, line, names in _imports(module, path):
+            # private modules (targetrank._atomic) are shared plumbing; private names are not
+            private = [n for n in names if n.startswith("_") and not n.startswith("__")]
+            if private:
+                crossing.append(f"{path.relative_to(PACKAGE.parent)}:{line} imports {private}")
+    assert not crossing, "private names imported across modules:\n" + "\n".join(crossing)
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        ("from targetrank.cli.rank import rank\n", "upward"),
+        ("def f():\n    from targetrank import pipeline\n", "upward"),
+        ("from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    import targetrank.cli\n", "ok"),
+    ],
+)
+def test_the_checker_sees_upward_imports(tmp_path, source, expected):
+    """The checker itself can fail: a module-level and a function-level upward import are seen."""
+    path = tmp_path / "probe.py"
+    path.write_text(source)
+    names = [_owner(n) for n, _, _ in _imports("targetrank.tables.probe", path)]
+    upward = [n for n in names if n and RANK[_prefix(n)] > RANK["targetrank.tables"]]
+    assert bool(upward) == (expected == "upward")
+
+
+def test_the_checker_sees_a_cycle():
+    assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
