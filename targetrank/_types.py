@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
+
+from targetrank.__about__ import __version__
 
 #: ``progress(step, done, total)``: the library reports progress through this callback and
 #: never prints; the CLI adapts it to a progress bar on stderr (only when interactive).
@@ -27,3 +30,13 @@ NoticeCallback = Callable[[str], None]
 def no_notice(message: str) -> None:
     """The default notice callback: silence."""
     return None
+
+
+def utc_timestamp(when: datetime | None = None) -> str:
+    """The one timestamp spelling of every manifest: ISO 8601 UTC to the second, ``Z`` suffix."""
+    return (when or datetime.now(UTC)).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def manifest_stamp() -> dict[str, str]:
+    """What every manifest a run writes starts with: the version and the creation time."""
+    return {"targetrank_version": __version__, "created_utc": utc_timestamp()}

@@ -7,7 +7,6 @@ import json
 import platform
 import sys
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +16,7 @@ import polars as pl
 from targetrank.__about__ import __version__
 from targetrank._types import (
     NoticeCallback,
+    manifest_stamp,
     no_notice,
 )
 from targetrank.display import plain_name as _plain
@@ -443,8 +443,7 @@ def manifest_of(
         ).encode()
     ).hexdigest()
     return {
-        "targetrank_version": __version__,
-        "created_utc": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        **manifest_stamp(),
         "command": list(command) if command else None,
         "seed": seed,
         "scorer": scorer_spec,

@@ -12,6 +12,7 @@ import polars as pl
 import pytest
 
 from targetrank.cli import main
+from tests.support.stamps import assert_stamped
 
 SEED = {"TIGIT": "TIGIT", "DKK1": "DKK1", "SPP1": "OPN", "TNFSF11": "RANKL"}
 STRATEGIES = [
@@ -106,6 +107,7 @@ def test_manifest_records_everything_needed_to_reproduce(default_run):
     for key in ["targetrank_version", "command", "seed", "scorer", "weights", "feature_source",
                 "data_releases", "input_hash", "created_utc", "files"]:  # fmt: skip
         assert key in m, key
+    assert_stamped(m)
     assert m["data_releases"]["ncbi_genes"] == "NCBI Gene 2022-09-12"
     assert m["scorer"] == "lightgbm" and m["seed"] == 0
 

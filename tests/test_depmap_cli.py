@@ -11,6 +11,7 @@ from targetrank.cli import main
 from targetrank.features.depmap import DEPMAP_OUTPUT_SCHEMA
 from targetrank.paths import shared_dir
 from tests.support.depmap_fake import SEED_PANEL, FakeDepMapPortal
+from tests.support.stamps import assert_stamped
 
 
 @pytest.fixture()
@@ -42,6 +43,7 @@ def test_writes_feature_table_and_manifest(runner, portal, tmp_path):
     assert table.height == 30
     manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
     assert manifest["release"] == "DepMap Public 24Q4"
+    assert_stamped(manifest)
     assert manifest["release_date"] == "2024-12-16"
     files = manifest["files"]
     assert files["gene_effect"]["filename"] == "CRISPRGeneEffect.csv"

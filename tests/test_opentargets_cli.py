@@ -11,6 +11,7 @@ from support.ot_synthetic import make_platform, write_bulk
 
 from targetrank.cli import main
 from targetrank.features.opentargets import OPENTARGETS_FEATURE_COLUMNS
+from tests.support.stamps import assert_stamped
 
 PANEL = "TIGIT,OPN,RANKL,SOST,PD-1"
 SOST = "ENSG00000167941"
@@ -43,6 +44,7 @@ def test_bulk_mode_writes_tables_features_and_manifest(runner, bulk_dir, tmp_pat
     assert manifest["mode"] == "bulk" and manifest["dataVersion"] == "26.06"
     assert manifest["rows"]["opentargets_features"] == 5
     assert "target" in manifest["datasets"]
+    assert_stamped(manifest)
     features = pl.read_parquet(out / "opentargets_features.parquet")
     assert features.columns == ["ensembl_id", *OPENTARGETS_FEATURE_COLUMNS]
     for name in (

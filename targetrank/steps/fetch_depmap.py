@@ -10,15 +10,19 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 
-from targetrank.__about__ import __version__
 from targetrank._atomic import atomic_open, atomic_path, output_errors
-from targetrank._types import NoticeCallback, ProgressCallback, no_notice, no_progress
+from targetrank._types import (
+    NoticeCallback,
+    ProgressCallback,
+    manifest_stamp,
+    no_notice,
+    no_progress,
+)
 from targetrank.features.depmap import (
     DEPMAP_CONTEXTS,
     context_model_counts,
@@ -113,8 +117,7 @@ def depmap_manifest(inputs: Any, table: pl.DataFrame, panel: pl.DataFrame | None
         "genes": table.height,
         "panel": None if panel is None else panel["symbol"].to_list(),
         "table": FEATURES_FILE,
-        "targetrank_version": __version__,
-        "created": datetime.now(UTC).replace(microsecond=0).isoformat(),
+        **manifest_stamp(),
     }
 
 

@@ -14,9 +14,8 @@ from typing import Any
 
 import polars as pl
 
-from targetrank.__about__ import __version__
 from targetrank._atomic import atomic_dir, output_errors
-from targetrank._types import ProgressCallback, no_progress
+from targetrank._types import ProgressCallback, manifest_stamp, no_progress, utc_timestamp
 from targetrank.errors import DataError, OutputError, UpstreamError, UsageError
 from targetrank.features.opentargets import null_columns, opentargets_features
 from targetrank.resolver import resolve
@@ -136,15 +135,14 @@ def fetch_opentargets(
     skipped = resolution.failures.select("query", pl.col("status").cast(pl.String), "note")
     manifest: dict[str, Any] = {
         "source": "Open Targets Platform",
-        "targetrank_version": __version__,
+        **manifest_stamp(),
         "mode": "bulk" if bulk is not None else "api",
         "endpoint": None if bulk is not None else src.location,
         "bulk_dir": str(bulk) if bulk is not None else None,
         "apiVersion": tables.release.api_version,
         "dataVersion": tables.release.data_version,
         "pinned_release": release,
-        "started": started.isoformat(timespec="seconds"),
-        "finished": datetime.now(UTC).isoformat(timespec="seconds"),
+        "started_utc": utc_timestamp(started),
         "queries": dict(sorted(getattr(src, "documents", {}).items())),
         "datasets": dict(sorted(getattr(src, "datasets", {}).items())),
         "requests": client.stats.as_dict() if client is not None and bulk is None else None,

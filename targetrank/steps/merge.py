@@ -12,13 +12,13 @@ from __future__ import annotations
 import json
 import shutil
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 
 from targetrank._atomic import atomic_dir, output_errors
+from targetrank._types import utc_timestamp
 from targetrank.errors import DataError, OutputError
 
 FEATURES_FILE = "features.parquet"
@@ -155,7 +155,7 @@ def merge_features(
     manifest["merged"] = {
         "base": str(base),
         "overlays": applied,
-        "created_utc": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "created_utc": utc_timestamp(),
     }
     manifest["files"] = {FEATURES_FILE: {"rows": table.height, "columns": table.width}}
     with (
