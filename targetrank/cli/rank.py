@@ -228,7 +228,10 @@ def evaluate(
             notice=echo_notice,
         )
     m = result.prior["model"]
-    click.echo("Level 1 (genome-wide precedence prior, out-of-fold):")
+    click.echo(
+        "Level 1 (genome-wide precedence prior, out-of-fold; context only: "
+        "the default ranker does not use it):"
+    )
     click.echo(
         f"  LightGBM ROC-AUC {m['roc_auc']:.3f} [{m['roc_auc_ci95'][0]:.3f}, {m['roc_auc_ci95'][1]:.3f}], "
         f"AP {m['average_precision']:.3f} [{m['average_precision_ci95'][0]:.3f}, {m['average_precision_ci95'][1]:.3f}]"
