@@ -127,6 +127,13 @@ def test_car_gate_refuses_secreted_and_keeps_clinical_car_antigens():
     assert got["SPP1"] and got["DKK1"]  # secreted: nothing for a CAR to bind
 
 
+def test_car_gate_needs_an_antigen_that_some_cell_makes():
+    # olfactory receptors: surface, no vital-organ expression, but expressed by no tissue or
+    # blood cell HPA measured: no CAR target in a bone metastasis
+    got = _gate(["OR6B2", "OR6B3", "CD19"], ("car_antigen",))
+    assert got["OR6B2"] and got["OR6B3"] and got["CD19"] == ""
+
+
 def test_unknown_localisation_never_passes_a_localisation_gate():
     frame = pl.DataFrame(
         {"entrez_id": [1], "symbol": ["X"], "is_surface": [None], "is_secreted": [None]},

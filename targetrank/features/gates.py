@@ -38,6 +38,20 @@ SMALL_MOLECULE = (
     | _is_one("ot_prio_hasPocket")
     | _is_one("ot_prio_hasLigand")
 )
+#: Expression (HPA nTPM) at or above which a gene counts as made by a tissue or blood cell type.
+EXPRESSED_MIN = 1.0
+_EXPRESSION_COLUMNS = (
+    *(f"hpa_tissue_{t}" for t in ("bone_marrow", "lymph_node", "spleen", "thymus", "breast",
+                                  "prostate", "lung", "liver", "kidney", "heart_muscle")),
+    *(f"hpa_blood_{c}" for c in ("basophil", "classical_monocyte", "eosinophil", "gdt_cell",
+                                 "intermediate_monocyte", "mait_t_cell", "memory_b_cell",
+                                 "memory_cd4_t_cell", "memory_cd8_t_cell", "myeloid_dc",
+                                 "naive_b_cell", "naive_cd4_t_cell", "naive_cd8_t_cell",
+                                 "neutrophil", "nk_cell", "non_classical_monocyte",
+                                 "plasmacytoid_dc", "t_reg")),
+)  # fmt: skip
+EXPRESSED = (pl.max_horizontal(*_EXPRESSION_COLUMNS) >= EXPRESSED_MIN).fill_null(False)
+
 HOUSEKEEPING = (
     _flag("core_essential_control")
     | _flag("ps_adam_core")
@@ -88,9 +102,13 @@ GATES: dict[str, Gate] = {
         Gate(
             "car_antigen",
             f"a cell-surface protein with vital-organ expression at most {CAR_VITAL_ORGAN_MAX:g} "
-            "nTPM (HPA; heart, liver, kidney, lung, brain)",
-            SURFACE & (pl.col("hpa_vital_organ_max") <= CAR_VITAL_ORGAN_MAX).fill_null(False),
-            "not a surface protein with low vital-organ expression (CAR antigen gate; "
+            "nTPM (HPA; heart, liver, kidney, lung, brain), made by at least one measured tissue "
+            f"or blood cell type (≥ {EXPRESSED_MIN:g} nTPM: an antigen some cell presents)",
+            SURFACE
+            & (pl.col("hpa_vital_organ_max") <= CAR_VITAL_ORGAN_MAX).fill_null(False)
+            & EXPRESSED,
+            "not a surface protein with low vital-organ expression that some cell makes (CAR "
+            "antigen gate; "
             "HLA-presented antigens such as MAGEA4 need a TCR strategy)",
         ),
     ]
