@@ -67,6 +67,18 @@ def explain_os_error(exc: OSError, where: Path | str) -> tuple[str, str]:
     return f"{reason} in {where}", "choose another --out folder"
 
 
+def _cannot_write(exc: OSError, where: Path, out: Path | str) -> OutputError:
+    """The error for an output folder the OS refuses, before anything was computed."""
+    cause, fix = explain_os_error(exc, where)
+    return OutputError(
+        "Cannot write the output folder",
+        input=str(out),
+        done="nothing was computed or written",
+        cause=cause,
+        fix=fix,
+    )
+
+
 def _nearest_existing(path: Path) -> Path:
     parent = path.parent
     while not parent.exists() and parent != parent.parent:
@@ -89,14 +101,7 @@ def probe_writable(out: Path) -> None:
         probe = tempfile.mkdtemp(prefix=".targetrank-probe-", suffix=".partial", dir=where)
         Path(probe).rmdir()
     except OSError as exc:
-        cause, fix = explain_os_error(exc, where)
-        raise OutputError(
-            "Cannot write the output folder",
-            input=str(out),
-            done="nothing was computed or written",
-            cause=cause,
-            fix=fix,
-        ) from exc
+        raise _cannot_write(exc, where, out) from exc
 
 
 def foreign_entries(folder: Path) -> list[str] | None:
@@ -163,26 +168,12 @@ def run_folder_lock(out: str | os.PathLike[str]) -> Iterator[None]:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        cause, fix = explain_os_error(exc, _nearest_existing(path))
-        raise OutputError(
-            "Cannot write the output folder",
-            input=str(out),
-            done="nothing was computed or written",
-            cause=cause,
-            fix=fix,
-        ) from exc
+        raise _cannot_write(exc, _nearest_existing(path), out) from exc
     while True:
         try:
             fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
         except OSError as exc:
-            cause, fix = explain_os_error(exc, path.parent)
-            raise OutputError(
-                "Cannot write the output folder",
-                input=str(out),
-                done="nothing was computed or written",
-                cause=cause,
-                fix=fix,
-            ) from exc
+            raise _cannot_write(exc, path.parent, out) from exc
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError as exc:

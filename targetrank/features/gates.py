@@ -16,6 +16,8 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from targetrank.features.gene_features import HPA_BLOOD_CELLS, HPA_TISSUES_KEPT, hpa_blood_column
+
 #: Vital-organ expression above which a surface protein is no CAR antigen here (HPA consensus
 #: nTPM, highest of heart, liver, kidney, lung, brain): about the top 5 % of surface proteins;
 #: CLDN18 (127) and MSLN (89), targets of CAR-T trials, stay below it.
@@ -41,15 +43,9 @@ SMALL_MOLECULE = (
 #: Expression (HPA nTPM) at or above which a gene counts as made by a tissue or blood cell type.
 EXPRESSED_MIN = 1.0
 _EXPRESSION_COLUMNS = (
-    *(f"hpa_tissue_{t}" for t in ("bone_marrow", "lymph_node", "spleen", "thymus", "breast",
-                                  "prostate", "lung", "liver", "kidney", "heart_muscle")),
-    *(f"hpa_blood_{c}" for c in ("basophil", "classical_monocyte", "eosinophil", "gdt_cell",
-                                 "intermediate_monocyte", "mait_t_cell", "memory_b_cell",
-                                 "memory_cd4_t_cell", "memory_cd8_t_cell", "myeloid_dc",
-                                 "naive_b_cell", "naive_cd4_t_cell", "naive_cd8_t_cell",
-                                 "neutrophil", "nk_cell", "non_classical_monocyte",
-                                 "plasmacytoid_dc", "t_reg")),
-)  # fmt: skip
+    *(f"hpa_tissue_{t}" for t in HPA_TISSUES_KEPT),
+    *(hpa_blood_column(c) for c in HPA_BLOOD_CELLS if c != "total_PBMC"),  # cell types only
+)
 EXPRESSED = (pl.max_horizontal(*_EXPRESSION_COLUMNS) >= EXPRESSED_MIN).fill_null(False)
 
 HOUSEKEEPING = (

@@ -37,13 +37,15 @@ def strategy_rows(
     ``strategy_is_<id>`` indicator per strategy.
     """
     base = features
+    reference = None  # the genome table itself: normalised against base, computed once
     if entrez_ids is not None:
         wanted = pl.Series("entrez_id", list(entrez_ids), dtype=pl.Int64)
         base = features.filter(pl.col("entrez_id").is_in(wanted.implode()))
+        reference = features
     frames = []
     for strategy in strategies:
         skip = _unlearnable(w.feature for w in strategy.weights)
-        sc = strategy_features(base, strategy, reference=features, skip=skip).drop("entrez_id")
+        sc = strategy_features(base, strategy, reference=reference, skip=skip).drop("entrez_id")
         indicators = [pl.lit(s.id == strategy.id).alias(indicator_name(s.id)) for s in strategies]
         frames.append(
             pl.concat([base, sc], how="horizontal").with_columns(
