@@ -1,7 +1,7 @@
 """The result of target resolution (one row per query) and the protocol every resolver follows.
 
 A plain data type below both the offline resolver (:mod:`targetrank.resolver`) and the online one
-(:mod:`targetrank.sources.opentargets`), so neither imports the other.
+(:mod:`targetrank.sources.opentargets_resolver`), so neither imports the other.
 """
 
 from __future__ import annotations

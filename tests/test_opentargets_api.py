@@ -8,7 +8,8 @@ from support.ot_fake import FakeOpenTargets, fast_client
 from support.ot_synthetic import make_platform
 
 from targetrank.errors import UpstreamError
-from targetrank.sources.opentargets import OpenTargetsAPI, OpenTargetsResolver, collect_opentargets
+from targetrank.sources.opentargets import OpenTargetsAPI, collect_opentargets
+from targetrank.sources.opentargets_resolver import OpenTargetsResolver
 from targetrank.tables.opentargets import ReleaseInfo
 
 TIGIT, SPP1, TNFSF11, ADGRE1 = (

@@ -12,7 +12,8 @@ import pytest
 from support.ot_fake import FakeOpenTargets, fast_client
 
 from targetrank.errors import ExitCode, UpstreamError
-from targetrank.sources.opentargets import OpenTargetsClient, load_document
+from targetrank.sources.opentargets_client import OpenTargetsClient
+from targetrank.sources.opentargets_documents import load_document
 
 
 @pytest.fixture()

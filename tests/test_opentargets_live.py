@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from targetrank.sources.opentargets import OpenTargetsAPI, OpenTargetsClient, collect_opentargets
+from targetrank.sources.opentargets import OpenTargetsAPI, collect_opentargets
+from targetrank.sources.opentargets_client import OpenTargetsClient
 
 pytestmark = pytest.mark.network
 

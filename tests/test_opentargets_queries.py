@@ -6,14 +6,14 @@ from __future__ import annotations
 import pytest
 from graphql import build_schema, parse, validate
 
-from targetrank.sources.opentargets import (
+from targetrank.sources.opentargets_documents import (
     COMPLEXITY_CAP,
     batch_size,
     estimate_complexity,
-    field_sets,
     load_document,
     operation_names,
 )
+from targetrank.sources.opentargets_release import field_sets
 from targetrank.tables.opentargets import ReleaseInfo
 
 #: Documents sent only to releases before 26.03 (knownDrugs) or API 26.6.1 (expressions).

@@ -14,7 +14,8 @@ from targetrank.features.opentargets import (
     OPENTARGETS_LEAKAGE_FEATURES,
     opentargets_features,
 )
-from targetrank.sources.opentargets import build_tables, disease_specs, resolve_disease_plan
+from targetrank.sources.opentargets import build_tables
+from targetrank.sources.opentargets_diseases import disease_specs, resolve_disease_plan
 from targetrank.tables.opentargets import CLINICAL_STAGES, ReleaseInfo
 
 TIGIT, SPP1, TNFSF11 = RECORDED_IDS[:3]

@@ -88,7 +88,7 @@ def opentargets(
 ) -> None:
     """Fetch Open Targets tractability, safety, essentiality, drugs and associations."""
     from targetrank.errors import UsageError
-    from targetrank.sources.opentargets import OpenTargetsClient
+    from targetrank.sources.opentargets_client import OpenTargetsClient
     from targetrank.steps.fetch_opentargets import fetch_opentargets
     from targetrank.targets import read_targets_file, split_targets
 

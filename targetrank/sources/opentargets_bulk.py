@@ -38,7 +38,8 @@ import polars as pl
 
 from targetrank._types import ProgressCallback, no_progress
 from targetrank.errors import DataError, UsageError
-from targetrank.sources.opentargets import disease_specs, normalise_ids, resolve_disease_plan
+from targetrank.sources.opentargets_diseases import disease_specs, resolve_disease_plan
+from targetrank.sources.opentargets_ids import normalise_ids
 from targetrank.tables.opentargets import (
     CLINICAL_BUCKETS,
     OpenTargetsTables,

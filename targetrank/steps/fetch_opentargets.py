@@ -19,13 +19,10 @@ from targetrank._types import ProgressCallback, manifest_stamp, no_progress, utc
 from targetrank.errors import DataError, OutputError, UpstreamError, UsageError
 from targetrank.features.opentargets import null_columns, opentargets_features
 from targetrank.resolver import resolve
-from targetrank.sources.opentargets import (
-    OpenTargetsAPI,
-    OpenTargetsClient,
-    OpenTargetsResolver,
-    collect_opentargets,
-)
+from targetrank.sources.opentargets import OpenTargetsAPI, collect_opentargets
 from targetrank.sources.opentargets_bulk import OpenTargetsBulk
+from targetrank.sources.opentargets_client import OpenTargetsClient
+from targetrank.sources.opentargets_resolver import OpenTargetsResolver
 
 
 def fetch_opentargets(

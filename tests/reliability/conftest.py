@@ -39,7 +39,7 @@ FAST_OT = {
 def fast_ot_cli(monkeypatch):
     """`targetrank fetch opentargets` builds its client with FAST_OT transport settings; the
     returned dict overrides them for one case (e.g. a short read timeout)."""
-    import targetrank.sources.opentargets as ot
+    import targetrank.sources.opentargets_client as ot
 
     real = ot.OpenTargetsClient
     overrides: dict = {}

@@ -616,7 +616,8 @@ def recorded_response_path(release: str) -> Path:
 def record_responses(shared: Path, release: str) -> dict[str, Any]:
     """Run the connector's feature query for the three hand-written seeds (plus one unknown id)
     through the fake and return the raw responses, labelled synthetic."""
-    from targetrank.sources.opentargets import field_sets, load_document
+    from targetrank.sources.opentargets_documents import load_document
+    from targetrank.sources.opentargets_release import field_sets
     from targetrank.tables.opentargets import ReleaseInfo
 
     fake = FakeOpenTargets(release=release, shared=shared)
@@ -662,7 +663,7 @@ if __name__ == "__main__":  # pragma: no cover - fixture writer
 
 def fast_client(url: str, cache_dir: Path | None, **overrides: Any) -> Any:
     """An OpenTargetsClient with test-sized backoffs and no rate limit (overridable)."""
-    from targetrank.sources.opentargets import OpenTargetsClient
+    from targetrank.sources.opentargets_client import OpenTargetsClient
 
     options: dict[str, Any] = {
         "cache": cache_dir is not None,
