@@ -44,7 +44,7 @@ class B1Config:
 
 def _engine(files: DepMapFiles, genes: pl.DataFrame, *, panel: bool, cache: bool) -> pl.DataFrame:
     from targetrank.features.depmap import depmap_gene_features
-    from targetrank.sources.depmap import load_matrix
+    from targetrank.sources.depmap_readers import load_matrix
     from targetrank.tables.depmap import read_models
 
     ids = files.panel if panel else None
@@ -125,7 +125,7 @@ def pandas_features(files: DepMapFiles, *, expert: bool = True) -> Any:
 def run(cfg: B1Config, *, shared: Path | None, log: Any = print) -> dict[str, Any]:
     """Generate (or reuse) the matrices and time every variant side by side."""
     from targetrank.resolver import GeneIndex
-    from targetrank.sources.depmap import load_matrix, parquet_cache_path
+    from targetrank.sources.depmap_readers import load_matrix, parquet_cache_path
 
     gen = timed(lambda: depmap_release(cfg.n_models, cfg.n_genes, shared=shared))
     files: DepMapFiles = gen.value

@@ -17,7 +17,6 @@ encodes shape and seed) matches, so only the first run pays for generation.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import sys
 from dataclasses import dataclass
@@ -26,12 +25,14 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
+from targetrank.config import ENV_BENCH_DATA, env
+
 DEFAULT_DATA_DIR = Path(__file__).resolve().parent / "_data"
 
 
 def data_dir() -> Path:
     """Where inputs are generated: ``$TARGETRANK_BENCH_DATA`` (the smoke test's tmp) or _data."""
-    return Path(os.environ.get("TARGETRANK_BENCH_DATA") or DEFAULT_DATA_DIR)
+    return Path(env(ENV_BENCH_DATA) or DEFAULT_DATA_DIR)
 
 
 TESTS_DIR = Path(__file__).resolve().parent.parent / "tests"

@@ -11,9 +11,10 @@ from typing import Any
 
 import polars as pl
 
+from targetrank.config import ENV_SNAPSHOT, env_origin
 from targetrank.errors import DataError
 from targetrank.evidence import evidence
-from targetrank.paths import ENV_SNAPSHOT, env_origin, snapshot_dir, snapshot_fix
+from targetrank.paths import snapshot_dir, snapshot_fix
 from targetrank.strategies import strategies
 
 __all__ = [

@@ -2,7 +2,8 @@
 
 Every location can be overridden by an environment variable so that a user (or CI) never has to
 edit code: ``TARGETRANK_SHARED`` (the gathered source data), ``TARGETRANK_CACHE_DIR`` (downloads
-and API responses) and ``TARGETRANK_SNAPSHOT`` (an alternative embedded snapshot folder).
+and API responses) and ``TARGETRANK_SNAPSHOT`` (an alternative embedded snapshot folder); they
+are read through :mod:`targetrank.config`.
 """
 
 from __future__ import annotations
@@ -10,14 +11,11 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from targetrank.config import ENV_CACHE, ENV_SHARED, ENV_SNAPSHOT, env, env_origin
 from targetrank.errors import DataError
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 REPO_DIR = PACKAGE_DIR.parent
-
-ENV_SHARED = "TARGETRANK_SHARED"
-ENV_CACHE = "TARGETRANK_CACHE_DIR"
-ENV_SNAPSHOT = "TARGETRANK_SNAPSHOT"
 
 
 def snapshot_dir() -> Path:
@@ -26,7 +24,7 @@ def snapshot_dir() -> Path:
     A wheel carries it as ``targetrank/_snapshot``; a source checkout (editable install) reads
     ``features/snapshot`` beside the package.
     """
-    override = os.environ.get(ENV_SNAPSHOT)
+    override = env(ENV_SNAPSHOT)
     if override:
         return Path(override)
     packaged = PACKAGE_DIR / "_snapshot"
@@ -35,19 +33,9 @@ def snapshot_dir() -> Path:
     return REPO_DIR / "features" / "snapshot"
 
 
-def env_origin(var: str) -> str:
-    """`` (set by VAR=value)`` when ``var`` is set, else ``""``: errors name the variable.
-
-    A path that came from an environment variable is invisible on the command line, so an error
-    about it must say where it came from, or the user looks for a typo in the wrong place.
-    """
-    value = os.environ.get(var)
-    return f" (set by {var}={value})" if value else ""
-
-
 def snapshot_fix(default: str) -> str:
     """The fix for a missing snapshot file: ``default``, or mending TARGETRANK_SNAPSHOT."""
-    if os.environ.get(ENV_SNAPSHOT):
+    if env(ENV_SNAPSHOT):
         return (
             f"point {ENV_SNAPSHOT} at a snapshot folder (features.parquet, genes.parquet, "
             "aliases.parquet; `targetrank snapshot build` writes one), or unset it to use the "
@@ -66,8 +54,8 @@ def shared_dir(path: str | os.PathLike[str] | None = None, *, required: bool = T
     candidates: list[Path] = []
     if path is not None:
         candidates.append(Path(path))
-    elif os.environ.get(ENV_SHARED):
-        candidates.append(Path(os.environ[ENV_SHARED]))
+    elif shared := env(ENV_SHARED):
+        candidates.append(Path(shared))
     else:
         candidates += [
             REPO_DIR.parent / "shared",
@@ -95,8 +83,8 @@ def cache_dir(path: str | os.PathLike[str] | None = None) -> Path:
     """Per-user cache folder for downloads and API responses (not created here)."""
     if path is not None:
         return Path(path)
-    if os.environ.get(ENV_CACHE):
-        return Path(os.environ[ENV_CACHE])
+    if cache := env(ENV_CACHE):
+        return Path(cache)
     import platformdirs
 
     return Path(platformdirs.user_cache_dir("targetrank"))

@@ -192,7 +192,8 @@ class GeneIndex:
     @classmethod
     def load(cls, directory: str | Path | None = None) -> GeneIndex:
         """Load the index stored with the embedded snapshot (or another snapshot folder)."""
-        from targetrank.paths import ENV_SNAPSHOT, env_origin, snapshot_dir, snapshot_fix
+        from targetrank.config import ENV_SNAPSHOT, env_origin
+        from targetrank.paths import snapshot_dir, snapshot_fix
 
         folder = Path(directory) if directory is not None else snapshot_dir()
         gpath, apath = folder / GENES_FILE, folder / ALIASES_FILE

@@ -61,6 +61,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "targetrank.__about__",
             "targetrank._types",
             "targetrank._atomic",
+            "targetrank.config",
             "targetrank.errors",
             "targetrank.paths",
             "targetrank.resolution",
@@ -221,6 +222,68 @@ def test_no_private_names_across_modules():
             if private:
                 crossing.append(f"{path.relative_to(PACKAGE.parent)}:{line} imports {private}")
     assert not crossing, "private names imported across modules:\n" + "\n".join(crossing)
+
+
+def _environment_reads(path: Path) -> list[str]:
+    """``os.environ`` / ``os.getenv`` uses and click ``envvar="LITERAL"`` options in one file."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if (
+            isinstance(node, ast.Attribute)
+            and node.attr in ("environ", "getenv", "environb")
+            and isinstance(node.value, ast.Name)
+            and node.value.id == "os"
+        ):
+            found.append(f"line {node.lineno}: os.{node.attr}")
+        elif isinstance(node, ast.ImportFrom) and node.module == "os":
+            names = [a.name for a in node.names if a.name in ("environ", "getenv", "environb")]
+            found += [f"line {node.lineno}: from os import {n}" for n in names]
+        elif (
+            isinstance(node, ast.keyword)
+            and node.arg == "envvar"
+            and isinstance(node.value, ast.Constant)  # spell it with a targetrank.config name
+        ):
+            found.append(f"line {node.lineno}: envvar={node.value.value!r}")
+    return found
+
+
+def test_environment_is_read_only_in_config():
+    """Every environment variable is read through targetrank.config, where each is documented."""
+    reads = [
+        f"{path.relative_to(PACKAGE.parent)}: {hit}"
+        for module, path in sorted(MODULES.items())
+        if module != "targetrank.config"
+        for hit in _environment_reads(path)
+    ]
+    assert not reads, "environment read outside targetrank/config.py:\n" + "\n".join(reads)
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "import os\nHOME = os.environ.get('HOME')\n",
+        "import os\ndef f():\n    return os.getenv('TARGETRANK_X')\n",
+        "from os import environ\n",
+        "import click\nopt = click.option('--x', envvar='TARGETRANK_X')\n",
+    ],
+)
+def test_the_checker_sees_environment_reads(tmp_path, source):
+    path = tmp_path / "probe.py"
+    path.write_text(source)
+    assert _environment_reads(path)
+
+
+def test_every_documented_variable_is_read_somewhere():
+    """No stale entry in targetrank.config.VARIABLES: each ENV_ name is used outside config."""
+    import targetrank.config as config
+
+    constants = {name: value for name, value in vars(config).items() if name.startswith("ENV_")}
+    assert set(constants.values()) == set(config.VARIABLES)
+    users = [p for m, p in MODULES.items() if m != "targetrank.config"]
+    users += list((PACKAGE.parent / "bench").rglob("*.py"))
+    code = "\n".join(p.read_text(encoding="utf-8") for p in users)
+    unused = [value for name, value in constants.items() if name not in code]
+    assert not unused, f"documented but never read: {unused}"
 
 
 @pytest.mark.parametrize(

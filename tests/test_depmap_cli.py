@@ -189,7 +189,8 @@ def test_default_release_is_the_latest(runner, portal, tmp_path):
 
 @pytest.mark.network
 def test_real_portal_listing_parses(tmp_path):
-    from targetrank.sources.depmap import DepMapClient, release_files, select_release
+    from targetrank.sources.depmap_client import DepMapClient
+    from targetrank.sources.depmap_release import release_files, select_release
 
     client = DepMapClient(cache=tmp_path, retries=1)
     listing = client.listing()

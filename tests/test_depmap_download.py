@@ -9,15 +9,10 @@ import pytest
 
 from targetrank.errors import UpstreamError
 from targetrank.paths import shared_dir
-from targetrank.sources.depmap import (
-    DepMapClient,
-    endpoint_url,
-    fetch_depmap,
-    load_matrix,
-    parquet_cache_path,
-    release_files,
-    wait_for_cache_writes,
-)
+from targetrank.sources.depmap import fetch_depmap
+from targetrank.sources.depmap_client import DepMapClient, endpoint_url
+from targetrank.sources.depmap_readers import load_matrix, parquet_cache_path, wait_for_cache_writes
+from targetrank.sources.depmap_release import release_files
 from tests.support.depmap_fake import SEED_PANEL, FakeDepMapPortal
 
 REL = "DepMap Public 24Q4"
@@ -190,7 +185,7 @@ def test_parquet_cache_serves_reruns_and_panels_without_reparsing(portal, client
     def no_csv(*args, **kwargs):
         raise AssertionError("the CSV was parsed again")
 
-    monkeypatch.setattr("targetrank.sources.depmap.read_gene_matrix", no_csv)
+    monkeypatch.setattr("targetrank.sources.depmap_readers.read_gene_matrix", no_csv)
     assert load_matrix(local.path, release=REL, cache_key=local.md5).equals(full)
     panel = load_matrix(local.path, cache_key=local.md5, entrez_ids=list(SEED_PANEL.values()))
     assert panel.columns == [

@@ -7,7 +7,7 @@ import pytest
 
 from targetrank.errors import DataError, UpstreamError, UsageError
 from targetrank.features.depmap import context_model_counts
-from targetrank.sources.depmap import release_files, select_release
+from targetrank.sources.depmap_release import release_files, select_release
 from targetrank.tables.depmap import (
     GENE_LABEL,
     depmap_releases,

@@ -9,6 +9,7 @@ from typing import Any
 
 import click
 
+from targetrank.config import ENV_CACHE
 from targetrank.errors import ExitCode, TargetRankError
 
 EXIT_CODES_HELP = """\b
@@ -101,7 +102,7 @@ def cache_options(command: Callable[..., Any]) -> Callable[..., Any]:
     return click.option(
         "--cache-dir",
         type=click.Path(file_okay=False),
-        envvar="TARGETRANK_CACHE_DIR",
+        envvar=ENV_CACHE,
         help="Cache root; trained models are kept in its models/ folder "
         "[default: TARGETRANK_CACHE_DIR or the platform cache folder].",
     )(command)

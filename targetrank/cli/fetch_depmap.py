@@ -8,6 +8,7 @@ import click
 
 from targetrank.cli._common import interactive, progress_callback
 from targetrank.cli.fetch import fetch
+from targetrank.config import ENV_CACHE, ENV_DEPMAP_ENDPOINT
 
 DEFAULT_OUT = Path("features") / "depmap"
 
@@ -21,7 +22,7 @@ DEFAULT_OUT = Path("features") / "depmap"
 @click.option(
     "--endpoint",
     default=None,
-    envvar="TARGETRANK_DEPMAP_ENDPOINT",
+    envvar=ENV_DEPMAP_ENDPOINT,
     show_envvar=True,
     help="The portal's file listing URL, or the portal root "
     "(default: https://depmap.org/portal/api/download/files).",
@@ -59,7 +60,7 @@ DEFAULT_OUT = Path("features") / "depmap"
     "--cache-dir",
     type=click.Path(file_okay=False),
     default=None,
-    envvar="TARGETRANK_CACHE_DIR",
+    envvar=ENV_CACHE,
     help="Download cache (default: the platform user cache; env TARGETRANK_CACHE_DIR).",
 )
 def depmap(

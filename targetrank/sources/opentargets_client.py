@@ -24,21 +24,21 @@ from requests.adapters import HTTPAdapter
 from urllib3.exceptions import DecodeError, ProtocolError, ReadTimeoutError
 from urllib3.util.retry import Retry
 
+from targetrank.config import ENV_CACHE, ENV_OT_ENDPOINT, env
 from targetrank.errors import OutputError, UpstreamError
 from targetrank.sources.opentargets_documents import Document, load_document
 from targetrank.tables.opentargets import ReleaseInfo
 
 DEFAULT_ENDPOINT = "https://api.platform.opentargets.org/api/v4/graphql"
-ENV_ENDPOINT = "TARGETRANK_OT_ENDPOINT"
 
 RELEASE_HEADER = "X-Targetrank-Data-Release"
 USER_AGENT = "targetrank (+https://example.invalid/targetrank)"
 
 _FIX_UPSTREAM = (
     "retry later (finished batches stay cached), point --endpoint at a reachable server "
-    "(or set TARGETRANK_OT_ENDPOINT), or use --bulk DIR with the Platform's parquet downloads"
+    f"(or set {ENV_OT_ENDPOINT}), or use --bulk DIR with the Platform's parquet downloads"
 )
-_FIX_CACHE = "free disk space, set TARGETRANK_CACHE_DIR to a writable folder, or pass --no-cache"
+_FIX_CACHE = f"free disk space, set {ENV_CACHE} to a writable folder, or pass --no-cache"
 _UNKNOWN_FIELD = re.compile(r"Cannot query field ['\"](\w+)['\"] on type ['\"](\w+)['\"]")
 
 
@@ -240,9 +240,7 @@ class OpenTargetsClient:
         timeout: tuple[float, float] = (10.0, 90.0),
         body_deadline: float = 300.0,
     ) -> None:
-        import os
-
-        self.endpoint = endpoint or os.environ.get(ENV_ENDPOINT) or DEFAULT_ENDPOINT
+        self.endpoint = endpoint or env(ENV_OT_ENDPOINT) or DEFAULT_ENDPOINT
         self.meta_ttl = meta_ttl
         self.timeout = timeout
         self.retries = retries
@@ -411,7 +409,7 @@ class OpenTargetsClient:
                 done="the redirect was not followed; nothing was written",
                 cause="a login page, captive portal or proxy in front of the API, "
                 "or a wrong --endpoint",
-                fix="check --endpoint / TARGETRANK_OT_ENDPOINT and proxy settings",
+                fix=f"check --endpoint / {ENV_OT_ENDPOINT} and proxy settings",
             )
         ctype = response.headers.get("Content-Type", "")
         text_head = response.content[:200].lstrip().lower()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from targetrank.config import ENV_OT_ENDPOINT
 from targetrank.errors import UpstreamError
 from targetrank.sources.opentargets_client import SchemaMismatchError
 from targetrank.tables.opentargets import ReleaseInfo
@@ -72,7 +73,7 @@ def schema_drift_error(exc: SchemaMismatchError, release: ReleaseInfo) -> Upstre
     if older:
         cause = f"{picked}; its schema is older than its meta says and needs {', '.join(older)}"
         fix = (
-            "point --endpoint (or TARGETRANK_OT_ENDPOINT) at a deployment whose meta matches its "
+            f"point --endpoint (or {ENV_OT_ENDPOINT}) at a deployment whose meta matches its "
             "schema, or use --bulk DIR with that release's parquet downloads"
         )
     elif newer:

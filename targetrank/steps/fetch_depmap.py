@@ -29,7 +29,8 @@ from targetrank.features.depmap import (
     depmap_gene_features,
 )
 from targetrank.resolver import GeneIndex, Resolver
-from targetrank.sources.depmap import DepMapClient, fetch_depmap
+from targetrank.sources.depmap import fetch_depmap
+from targetrank.sources.depmap_client import DepMapClient
 
 FEATURES_FILE = "depmap_features.parquet"
 MANIFEST_FILE = "manifest.json"

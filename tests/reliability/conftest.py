@@ -74,6 +74,6 @@ def portal():
 @pytest.fixture()
 def fast_depmap_cli(monkeypatch):
     """`targetrank fetch depmap` builds its client without backoff sleeps."""
-    import targetrank.sources.depmap as depmap
+    import targetrank.sources.depmap_client as depmap
 
     monkeypatch.setattr(depmap, "DepMapClient", partial(depmap.DepMapClient, backoff=0, timeout=5))

@@ -239,7 +239,7 @@ def test_corruption_that_keeps_size_and_mtime_is_still_caught(runner, portal, tm
 
 
 def test_truncated_parquet_copy_in_the_cache_falls_back_to_the_csv(runner, portal, tmp_path):
-    from targetrank.sources.depmap import wait_for_cache_writes
+    from targetrank.sources.depmap_readers import wait_for_cache_writes
 
     assert_succeeded(fetch(runner, portal, tmp_path, out="full", panel=False))
     wait_for_cache_writes()

@@ -38,7 +38,7 @@ import numpy as np
 import polars as pl
 
 from targetrank.resolver import GeneIndex
-from targetrank.sources.depmap import FILE_KINDS
+from targetrank.sources.depmap_release import FILE_KINDS
 from targetrank.tables.depmap import RELEASE_PREFIX, release_tag
 
 #: The seed panel of the review, with their real Entrez ids (none is common-essential).
