@@ -8,7 +8,7 @@ import polars as pl
 import pytest
 
 from targetrank.cli import main
-from targetrank.features.depmap import DEPMAP_OUTPUT_SCHEMA
+from targetrank.features.depmap_columns import DEPMAP_OUTPUT_SCHEMA
 from targetrank.paths import shared_dir
 from tests.support.depmap_fake import SEED_PANEL, FakeDepMapPortal
 from tests.support.stamps import assert_stamped

@@ -10,14 +10,12 @@ import pytest
 from scipy import stats
 
 from targetrank.errors import DataError
-from targetrank.features.depmap import (
+from targetrank.features.depmap import common_essential_flags, depmap_gene_features, model_contexts
+from targetrank.features.depmap_columns import (
     CONTEXT_NAMES,
     DEPMAP_CONTEXTS,
     DEPMAP_FEATURE_COLUMNS,
     DEPMAP_OUTPUT_SCHEMA,
-    common_essential_flags,
-    depmap_gene_features,
-    model_contexts,
 )
 from targetrank.resolver import GeneIndex
 from targetrank.sources.local import read_depmap_gene_list

@@ -10,7 +10,7 @@ from support.ot_fake import FakeOpenTargets
 from support.ot_synthetic import make_platform, write_bulk
 
 from targetrank.cli import main
-from targetrank.features.opentargets import OPENTARGETS_FEATURE_COLUMNS
+from targetrank.features.opentargets_columns import OPENTARGETS_FEATURE_COLUMNS
 from tests.support.stamps import assert_stamped
 
 PANEL = "TIGIT,OPN,RANKL,SOST,PD-1"

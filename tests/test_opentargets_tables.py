@@ -9,10 +9,10 @@ import pytest
 from support.ot_fake import RECORDED_IDS, recorded_response_path
 
 from targetrank.errors import DataError
-from targetrank.features.opentargets import (
+from targetrank.features.opentargets import opentargets_features
+from targetrank.features.opentargets_columns import (
     OPENTARGETS_FEATURE_COLUMNS,
     OPENTARGETS_LEAKAGE_FEATURES,
-    opentargets_features,
 )
 from targetrank.sources.opentargets import build_tables
 from targetrank.sources.opentargets_diseases import disease_specs, resolve_disease_plan

@@ -9,7 +9,7 @@ common-essential (an on-target toxicity warning)? The definitions follow the Dep
 - strongly selective: skewness × excess kurtosis of the gene effect < −0.86 (pandas-style
   bias-corrected moments, missing values skipped) with at least one dependent line.
 
-Contexts are declared once, in :data:`DEPMAP_CONTEXTS`, as predicates on Model.csv columns.
+Contexts and columns are declared once, in :mod:`targetrank.features.depmap_columns`.
 The statistics are column-wise over the whole model × gene matrix, done in blocks of genes with
 numpy (masked sums as matrix products), so 18,000 genes × 1,150 models take a fraction of the
 time needed to parse the CSV.
@@ -20,86 +20,23 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 
 import dataframely as dy
 import numpy as np
 import polars as pl
 
 from targetrank.errors import DataError
+from targetrank.features.depmap_columns import (
+    CONTEXT_NAMES,
+    DEPMAP_CONTEXTS,
+    DEPMAP_FEATURE_COLUMNS,
+    DEPMAP_OUTPUT_SCHEMA,
+)
 from targetrank.tables import validate
 from targetrank.tables.depmap import gene_label_table
 
-# --------------------------------------------------------------------------------------------
-# Contexts: the one declarative place
-# --------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ModelContext:
-    """A set of DepMap models defined by Model.csv column values.
-
-    A model belongs to the context when *any* clause of ``any_of`` matches and no clause of
-    ``none_of`` does; a clause matches when *every* column it names holds one of the listed
-    values (case-insensitive, trimmed).
-    """
-
-    description: str
-    any_of: tuple[Mapping[str, tuple[str, ...]], ...]
-    none_of: tuple[Mapping[str, tuple[str, ...]], ...] = ()
-
-
-#: Context name → rule. ``OncotreeLineage == "Bone"`` is deliberately absent: it means primary
-#: bone tumours (Ewing, osteosarcoma, chordoma), not bone metastases. Legacy values (19Q4
-#: ``sample_info.csv``: ``breast``, ``multiple_myeloma``) are listed where they differ.
-DEPMAP_CONTEXTS: dict[str, ModelContext] = {
-    "breast": ModelContext("breast cancer lines", ({"OncotreeLineage": ("Breast",)},)),
-    "prostate": ModelContext("prostate cancer lines", ({"OncotreeLineage": ("Prostate",)},)),
-    "lung": ModelContext("lung cancer lines", ({"OncotreeLineage": ("Lung",)},)),
-    "bone_site": ModelContext(
-        "bone-metastasis-derived lines: sampled from bone (SampleCollectionSite == bone) but not "
-        "primary bone tumours (OncotreeLineage Bone: Ewing, osteosarcoma, chordoma), which are "
-        "also sampled from bone",
-        ({"SampleCollectionSite": ("bone",)},),
-        none_of=({"OncotreeLineage": ("Bone",)},),
-    ),
-    "myeloma": ModelContext(
-        "plasma cell myeloma (OncotreeCode PCM, under Lymphoid)",
-        (
-            {"OncotreeCode": ("PCM",)},
-            {"OncotreeSubtype": ("Plasma Cell Myeloma", "multiple_myeloma")},
-        ),
-    ),
-}
-CONTEXT_NAMES: tuple[str, ...] = tuple(DEPMAP_CONTEXTS)
-
 DEPENDENT_PROBABILITY = 0.5
 STRONGLY_SELECTIVE_MAX = -0.86
-
-DEPMAP_KEY_COLUMNS: dict[str, pl.DataType] = {
-    "entrez_id": pl.Int64(),
-    "symbol": pl.String(),
-    "ensembl_id": pl.String(),
-}
-
-
-def _feature_columns() -> dict[str, pl.DataType]:
-    cols: dict[str, pl.DataType] = {"depmap_mean_effect": pl.Float64()}
-    cols |= {f"depmap_mean_effect_{c}": pl.Float64() for c in CONTEXT_NAMES}
-    cols["depmap_sd_effect"] = pl.Float64()
-    cols["depmap_frac_dependent"] = pl.Float64()
-    cols |= {f"depmap_frac_dependent_{c}": pl.Float64() for c in CONTEXT_NAMES}
-    cols |= {f"depmap_mean_expression_{c}": pl.Float64() for c in CONTEXT_NAMES}
-    cols["depmap_common_essential"] = pl.Boolean()
-    cols["depmap_strongly_selective"] = pl.Boolean()
-    cols["depmap_n_models"] = pl.Int64()
-    cols |= {f"depmap_n_models_{c}": pl.Int64() for c in CONTEXT_NAMES}
-    return cols
-
-
-#: Feature and support columns (name → dtype), in output order after the key columns.
-DEPMAP_FEATURE_COLUMNS: dict[str, pl.DataType] = _feature_columns()
-DEPMAP_OUTPUT_SCHEMA: dict[str, pl.DataType] = DEPMAP_KEY_COLUMNS | DEPMAP_FEATURE_COLUMNS
 
 _DY = {pl.Float64: dy.Float64, pl.Int64: dy.Int64, pl.Boolean: dy.Bool, pl.String: dy.String}
 

@@ -16,6 +16,7 @@ import numpy as np
 import polars as pl
 
 from targetrank.features._mapping import map_ensembl, map_symbols, uniprot_map
+from targetrank.features.depmap_columns import COMMON_ESSENTIAL_SPEC
 from targetrank.features.go_terms import EXOSOME_SENSITIVE, GO_COLUMNS
 from targetrank.features.registry import FeatureSpec, register
 
@@ -492,16 +493,7 @@ def gnomad(genes: pl.DataFrame, tables: Tables) -> pl.DataFrame:
 
 
 @register(
-    [
-        FeatureSpec(
-            "depmap_common_essential",
-            pl.Boolean,
-            "in DepMap's CRISPRInferredCommonEssentials list (DepMap Public 24Q2 offline; the "
-            "fetched release online): an on-target toxicity warning",
-            family="safety",
-            label="common-essential gene (DepMap)",
-        )
-    ],
+    [COMMON_ESSENTIAL_SPEC],
     requires=("depmap_common_essentials",),
     sources=("depmap_common_essentials",),
 )

@@ -7,79 +7,46 @@ assess, a disease without an association row): a missing value is never turned i
 is empty, which is what the Platform reports.
 
 Leakage: some columns encode that a drug for the target already exists or is in trials. They
-must not be used to predict which targets become drug targets; they are listed in
-:data:`OPENTARGETS_LEAKAGE_FEATURES`.
+must not be used to predict which targets become drug targets; their specs say so
+(``leakage=True``). The columns, their dtypes and meanings are declared once, in
+:mod:`targetrank.features.opentargets_columns`.
 """
 
 from __future__ import annotations
 
 import polars as pl
 
-from targetrank.features.slots import OT_PRIORITISATION_KEYS
+from targetrank.features.opentargets_columns import (
+    DISEASE_KEYS,
+    OPENTARGETS_FEATURE_COLUMNS,
+    OT_PRIORITISATION_KEYS,
+)
 from targetrank.tables.opentargets import (
     CLINICAL_DATATYPES,
     MODALITIES,
     OpenTargetsTables,
 )
 
-#: Prioritisation factors (values in [-1, 1]); ``maxClinicalTrialPhase`` is leakage. The list
-#: is the feature registry's (one source of truth for the slots this module fills).
+#: Prioritisation factors (values in [-1, 1]); ``maxClinicalTrialPhase`` is leakage.
 PRIORITISATION_KEYS: tuple[str, ...] = tuple(OT_PRIORITISATION_KEYS)
 
-#: Disease slots of the association features (see ``DEFAULT_DISEASES`` in the connector).
-DISEASE_KEYS: tuple[str, ...] = ("cancer", "breast", "prostate", "lung", "myeloma")
 
-_TRACT: dict[str, pl.DataType] = {
-    # Tractability, non-clinical: any bucket of the modality (SM small molecule, AB antibody,
-    # PR PROTAC, OC other modality) is true, leaving aside clinical-precedence buckets.
-    **{f"ot_tract_{m.lower()}_nonclinical": pl.Boolean() for m in MODALITIES},
-    # LEAKAGE: any clinical-precedence bucket (Approved Drug, Advanced Clinical, Phase 1
-    # Clinical) is true in any modality, i.e. a drug against the target exists.
-    "ot_tract_clinical": pl.Boolean(),
-}
-_ANNOTATIONS: dict[str, pl.DataType] = {
-    "ot_safety_event_count": pl.Int64(),  # reported safety liabilities (rows)
-    "ot_is_essential": pl.Boolean(),  # DepMap core essential (a toxicity risk)
-    "ot_lof_oe_upper": pl.Float64(),  # gnomAD LoF o/e upper bound (LOEUF): low = constrained
-    "ot_chemical_probes_hq": pl.Int64(),  # distinct high-quality chemical probes
-    "ot_n_pathways": pl.Int64(),  # distinct Reactome pathways
-    "ot_mouse_phenotype_count": pl.Int64(),  # distinct mouse KO phenotypes
-}
+def _columns(*prefixes: str) -> tuple[str, ...]:
+    """The declared columns (:mod:`.opentargets_columns`) whose names start with a prefix."""
+    return tuple(c for c in OPENTARGETS_FEATURE_COLUMNS if c.startswith(prefixes))
+
+
+# Tractability: any non-clinical bucket of a modality (SM small molecule, AB antibody, PR PROTAC,
+# OC other modality) is true; ot_tract_clinical (LEAKAGE): any clinical-precedence bucket.
+_TRACT = _columns("ot_tract_")
 # Prioritisation factors as the Platform scores them (-1 unfavourable ... 1 favourable).
-_PRIO: dict[str, pl.DataType] = {f"ot_prio_{k}": pl.Float64() for k in PRIORITISATION_KEYS}
-_CLINICAL: dict[str, pl.DataType] = {
-    # LEAKAGE: highest clinical stage ordinal over the target's drugs (UNKNOWN 0 ... APPROVAL 10,
-    # PHASE_4 11, WITHDRAWAL 12); null when it has none.
-    "ot_max_clinical_stage": pl.Int64(),
-    # LEAKAGE: distinct drugs and clinical candidates against the target.
-    "ot_n_clinical_drugs": pl.Int64(),
-}
-_ASSOC: dict[str, pl.DataType] = {}
-for _d in DISEASE_KEYS:
-    # LEAKAGE: overall direct association score, which includes clinical/known-drug evidence.
-    _ASSOC[f"ot_assoc_{_d}"] = pl.Float64()
-    # Highest datatype score leaving aside the clinical and known_drug datatypes.
-    _ASSOC[f"ot_assoc_{_d}_nonclinical"] = pl.Float64()
-
-#: Every feature column with its dtype, in output order (``ensembl_id`` is the key).
-OPENTARGETS_FEATURE_COLUMNS: dict[str, pl.DataType] = {
-    **_TRACT,
-    **_ANNOTATIONS,
-    **_PRIO,
-    **_CLINICAL,
-    **_ASSOC,
-}
-
-#: Columns that encode existing drugs or trials: exclude them when predicting drug targets.
-OPENTARGETS_LEAKAGE_FEATURES: tuple[str, ...] = (
-    "ot_tract_clinical",
-    "ot_safety_event_count",
-    "ot_prio_maxClinicalTrialPhase",
-    "ot_prio_hasSafetyEvent",
-    "ot_max_clinical_stage",
-    "ot_n_clinical_drugs",
-    *(f"ot_assoc_{d}" for d in DISEASE_KEYS),
-)
+_PRIO = _columns("ot_prio_")
+# LEAKAGE: highest clinical stage ordinal over the target's drugs (UNKNOWN 0 ... APPROVAL 10,
+# PHASE_4 11, WITHDRAWAL 12; null when it has none) and the number of distinct drugs.
+_CLINICAL = ("ot_max_clinical_stage", "ot_n_clinical_drugs")
+# Per disease slot: the overall direct association score (LEAKAGE: includes clinical/known-drug
+# evidence) and the highest datatype score leaving aside the clinical and known_drug datatypes.
+_ASSOC = _columns("ot_assoc_")
 
 
 #: Which bulk dataset each feature column is derived from; a column stays null when its

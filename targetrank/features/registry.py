@@ -82,6 +82,11 @@ class FeatureSpec:
         return self.label or self.name.replace("_", " ")
 
 
+def column_dtypes(specs: Iterable[FeatureSpec]) -> dict[str, pl.DataType]:
+    """``name -> dtype`` (an instance, e.g. ``pl.Float64()``) of ``specs``, in their order."""
+    return {s.name: s.dtype() if isinstance(s.dtype, type) else s.dtype for s in specs}
+
+
 @dataclass(frozen=True)
 class FeatureGroup:
     """A registered function and the columns it produces."""

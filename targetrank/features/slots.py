@@ -1,11 +1,15 @@
-"""Open Targets and DepMap columns: filled from the real files by the connectors' code.
+"""Open Targets and DepMap columns: registered here, filled from the real files by the connectors.
 
-The embedded snapshot fills them from what ``../shared`` holds: the Open Targets Platform 25.12
-``target_prioritisation`` bulk dataset (read by the bulk connector, as a partial download) and
-the DepMap 26Q1 per-gene summary plus Sanger Project Score. What those files cannot give stays
-null, with the reason per column in the manifest; ``targetrank fetch opentargets`` (online, or a
-complete ``--bulk`` folder) and ``targetrank fetch depmap`` (the matrices) produce tables with
-exactly these columns, and ``targetrank features merge`` overlays them on the snapshot.
+The Open Targets and DepMap matrix columns are declared once, in
+:mod:`~targetrank.features.opentargets_columns` and :mod:`~targetrank.features.depmap_columns`;
+this module registers them (and declares the RNAi, Project Score and housekeeping columns only
+the offline files give). The embedded snapshot fills them from what ``../shared`` holds: the Open
+Targets Platform 25.12 ``target_prioritisation`` bulk dataset (read by the bulk connector, as a
+partial download) and the DepMap 26Q1 per-gene summary plus Sanger Project Score. What those
+files cannot give stays null, with the reason per column in the manifest; ``targetrank fetch
+opentargets`` (online, or a complete ``--bulk`` folder) and ``targetrank fetch depmap`` (the
+matrices) produce tables with exactly these columns, and ``targetrank features merge`` overlays
+them on the snapshot.
 """
 
 from __future__ import annotations
@@ -14,6 +18,8 @@ from collections.abc import Mapping
 
 import polars as pl
 
+from targetrank.features.depmap_columns import DEPMAP_SPECS
+from targetrank.features.opentargets_columns import OT_SPECS
 from targetrank.features.registry import FeatureSpec, register
 
 OT_NULL_REASON = (
@@ -27,230 +33,6 @@ DEPMAP_NULL_REASON = (
     "run `targetrank fetch depmap`, then `targetrank features merge`"
 )
 
-OT_PRIORITISATION_KEYS = [
-    "isInMembrane",
-    "isSecreted",
-    "hasPocket",
-    "hasLigand",
-    "hasSmallMoleculeBinder",
-    "hasSafetyEvent",
-    "geneticConstraint",
-    "paralogMaxIdentityPercentage",
-    "mouseOrthologMaxIdentityPercentage",
-    "isCancerDriverGene",
-    "hasTEP",
-    "mouseKOScore",
-    "hasHighQualityChemicalProbes",
-    "tissueSpecificity",
-    "tissueDistribution",
-    "maxClinicalTrialPhase",
-]
-#: Prioritisation factors that encode clinical precedence: evidence to show, never a feature
-#: of a model whose labels are clinical stages (the leakage guard refuses them by name).
-CLINICAL_PRIORITISATION = {
-    "maxClinicalTrialPhase": "the highest trial phase of any drug on the target: encodes "
-    "clinical precedence",
-    "hasSafetyEvent": "safety events, many from the adverse events and labels of existing "
-    "drugs: encodes clinical precedence",
-}
-OT_DISEASES = {
-    "cancer": "cancer",
-    "breast": "breast carcinoma",
-    "prostate": "prostate carcinoma",
-    "lung": "non-small cell lung carcinoma",
-    "myeloma": "multiple myeloma",
-}
-
-
-def _ot_specs() -> list[FeatureSpec]:
-    specs = [
-        FeatureSpec(
-            f"ot_tract_{m}_nonclinical",
-            pl.Boolean,
-            f"Open Targets tractability: any non-clinical {label} bucket is true (structure, "
-            "pockets, localisation, ligands); clinical-precedence buckets excluded",
-            family="opentargets",
-            label=f"{label} tractable (Open Targets)",
-        )
-        for m, label in [
-            ("sm", "small-molecule"),
-            ("ab", "antibody"),
-            ("pr", "PROTAC"),
-            ("oc", "other-modality"),
-        ]
-    ]
-    specs += [
-        FeatureSpec(
-            "ot_tract_clinical",
-            pl.Boolean,
-            "Open Targets tractability clinical-precedence bucket (Approved Drug, Advanced "
-            "Clinical, Phase 1 Clinical): encodes clinical precedence",
-            family="opentargets",
-            leakage=True,
-        ),
-        FeatureSpec(
-            "ot_safety_event_count",
-            pl.Int64,
-            "number of Open Targets safety liabilities; many come from the adverse events and "
-            "labels of existing drugs, so it encodes clinical precedence",
-            family="opentargets",
-            label="known safety events (Open Targets)",
-            leakage=True,
-        ),
-        FeatureSpec(
-            "ot_is_essential",
-            pl.Boolean,
-            "Open Targets core-essential flag (DepMap-derived)",
-            family="opentargets",
-        ),
-        FeatureSpec(
-            "ot_lof_oe_upper",
-            pl.Float64,
-            "gnomAD LoF observed/expected upper bound (LOEUF) via Open Targets geneticConstraint",
-            family="opentargets",
-            label="LOEUF (gnomAD via Open Targets)",
-        ),
-        FeatureSpec(
-            "ot_chemical_probes_hq",
-            pl.Int64,
-            "number of high-quality chemical probes",
-            family="opentargets",
-        ),
-        FeatureSpec("ot_n_pathways", pl.Int64, "number of Reactome pathways", family="opentargets"),
-        FeatureSpec(
-            "ot_mouse_phenotype_count",
-            pl.Int64,
-            "number of mouse knockout phenotypes (IMPC/MGI)",
-            family="opentargets",
-        ),
-    ]
-    specs += [
-        FeatureSpec(
-            f"ot_prio_{key}",
-            pl.Float64,
-            f"Open Targets target-prioritisation factor '{key}' in [-1, 1]"
-            + (f"; {CLINICAL_PRIORITISATION[key]}" if key in CLINICAL_PRIORITISATION else ""),
-            family="opentargets",
-            leakage=key in CLINICAL_PRIORITISATION,
-        )
-        for key in OT_PRIORITISATION_KEYS
-    ]
-    specs += [
-        FeatureSpec(
-            "ot_max_clinical_stage",
-            pl.Int64,
-            "highest clinical stage of any drug on the target (0 unknown ... 12 withdrawal): "
-            "encodes clinical precedence",
-            family="opentargets",
-            leakage=True,
-        ),
-        FeatureSpec(
-            "ot_n_clinical_drugs",
-            pl.Int64,
-            "number of drugs and clinical candidates on the target: encodes clinical precedence",
-            family="opentargets",
-            leakage=True,
-        ),
-    ]
-    for key, name in OT_DISEASES.items():
-        specs += [
-            FeatureSpec(
-                f"ot_assoc_{key}",
-                pl.Float64,
-                f"Open Targets overall association score with {name}; includes clinical/known-drug "
-                "evidence, so it encodes clinical precedence",
-                family="opentargets",
-                leakage=True,
-            ),
-            FeatureSpec(
-                f"ot_assoc_{key}_nonclinical",
-                pl.Float64,
-                f"Open Targets association with {name}: highest datatype score excluding clinical "
-                "and known-drug evidence",
-                family="opentargets",
-                label=f"association with {name} (Open Targets, non-clinical)",
-            ),
-        ]
-    return specs
-
-
-OT_SPECS = _ot_specs()
-
-DEPMAP_CONTEXTS = ["breast", "prostate", "lung", "bone_site", "myeloma"]
-_CONTEXT_WORDS = {
-    "breast": "breast cancer models",
-    "prostate": "prostate cancer models",
-    "lung": "lung cancer models",
-    "bone_site": "bone-metastasis-derived models (sampled from bone, primary bone tumours excluded)",
-    "myeloma": "plasma cell myeloma models",
-}
-
-
-def _depmap_specs() -> list[FeatureSpec]:
-    specs: list[FeatureSpec] = []
-    for suffix, where in [
-        ("", "all models"),
-        *[(f"_{c}", _CONTEXT_WORDS[c]) for c in DEPMAP_CONTEXTS],
-    ]:
-        specs += [
-            FeatureSpec(
-                f"depmap_mean_effect{suffix}",
-                pl.Float64,
-                f"mean CRISPR (Chronos) gene effect over {where}; -1 is the median of common "
-                "essentials",
-                family="depmap",
-            ),
-            FeatureSpec(
-                f"depmap_frac_dependent{suffix}",
-                pl.Float64,
-                f"fraction of {where} with dependency probability > 0.5",
-                family="depmap",
-                bounds=(0, 1),
-            ),
-        ]
-    specs += [
-        FeatureSpec(
-            f"depmap_mean_expression_{c}",
-            pl.Float64,
-            f"mean log2(TPM+1) expression in {_CONTEXT_WORDS[c]} (DepMap OmicsExpression)",
-            family="depmap",
-        )
-        for c in DEPMAP_CONTEXTS
-    ]
-    specs.append(
-        FeatureSpec(
-            "depmap_sd_effect",
-            pl.Float64,
-            "standard deviation of the CRISPR (Chronos) gene effect over all models: spread of "
-            "dependency across lines",
-            family="depmap",
-            label="spread of CRISPR dependency across lines (DepMap)",
-        )
-    )
-    specs.append(
-        FeatureSpec(
-            "depmap_strongly_selective",
-            pl.Boolean,
-            "DepMap strongly selective: skewness x kurtosis of gene effect < -0.86 with >= 1 "
-            "dependent model",
-            family="depmap",
-        )
-    )
-    specs += [
-        FeatureSpec(
-            f"depmap_n_models{suffix}",
-            pl.Int64,
-            f"support: models with a gene-effect value ({where})",
-            family="depmap",
-            model=False,
-            bounds=(0, None),
-        )
-        for suffix, where in [("", "all"), *[(f"_{c}", c) for c in DEPMAP_CONTEXTS]]
-    ]
-    return specs
-
-
-DEPMAP_SPECS = _depmap_specs()
 
 #: DEMETER2 RNAi columns: only the per-gene summary gives them (the portal's DEMETER2 v6 data
 #: set is not part of a DepMap Public release download).

@@ -23,11 +23,8 @@ from targetrank._types import (
     no_notice,
     no_progress,
 )
-from targetrank.features.depmap import (
-    DEPMAP_CONTEXTS,
-    context_model_counts,
-    depmap_gene_features,
-)
+from targetrank.features.depmap import context_model_counts, depmap_gene_features
+from targetrank.features.depmap_columns import DEPMAP_CONTEXTS
 from targetrank.resolver import GeneIndex, Resolver
 from targetrank.sources.depmap import fetch_depmap
 from targetrank.sources.depmap_client import DepMapClient

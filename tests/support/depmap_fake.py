@@ -152,7 +152,8 @@ def synthetic_models(n: int = 240, seed: int = 0) -> pl.DataFrame:
 
 def pick_models(models: pl.DataFrame, n: int, seed: int = 0) -> list[str]:
     """ModelIDs for synthetic matrices, stratified so every bone-metastasis context has lines."""
-    from targetrank.features.depmap import CONTEXT_NAMES, model_contexts
+    from targetrank.features.depmap import model_contexts
+    from targetrank.features.depmap_columns import CONTEXT_NAMES
 
     rng = np.random.default_rng(seed)
     ctx = model_contexts(models).sort("ModelID")

@@ -26,7 +26,7 @@ from typing import Any
 
 import polars as pl
 
-from targetrank.features.slots import OT_PRIORITISATION_KEYS
+from targetrank.features.opentargets_columns import OT_PRIORITISATION_KEYS
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "opentargets"
 SEED_FILE = FIXTURES / "synthetic_seed_targets.json"
@@ -136,7 +136,7 @@ TRACT_LABELS = {
     ),
     "OC": ("Approved Drug", "Advanced Clinical", "Phase 1 Clinical"),
 }
-PRIO_KEYS = tuple(OT_PRIORITISATION_KEYS)  # the registry's slots: one source of truth
+PRIO_KEYS = tuple(OT_PRIORITISATION_KEYS)  # the declared columns: one source of truth
 STAGES = ("PRECLINICAL", "PHASE_1", "PHASE_2", "PHASE_3", "APPROVAL", "PHASE_4", "WITHDRAWAL")
 STAGE_PHASE = {
     "PRECLINICAL": 0.0,
