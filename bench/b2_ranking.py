@@ -86,8 +86,8 @@ def child(
     t_start = time.perf_counter()
     import targetrank
     from targetrank import assemble
-    from targetrank.model import estimators
-    from targetrank.model.ranker import LightGBMScorer
+    from targetrank.model import strategy_ranker
+    from targetrank.model.lightgbm_scorer import LightGBMScorer
     from targetrank.model.scoring import ScoringContext
     from targetrank.steps import rank as rank_step
 
@@ -124,7 +124,7 @@ def child(
     wrap(assemble, "drivers_text", "assemble_drivers")
     predict_time = {"predict": 0.0, "explain": 0.0}
     for method in ("predict", "explain"):
-        original = getattr(estimators.StrategyRanker, method)
+        original = getattr(strategy_ranker.StrategyRanker, method)
 
         def counted(self: Any, X: Any, _f: Any = original, _m: str = method) -> Any:
             t0 = time.perf_counter()
@@ -132,7 +132,7 @@ def child(
             predict_time[_m] += time.perf_counter() - t0
             return out
 
-        setattr(estimators.StrategyRanker, method, counted)
+        setattr(strategy_ranker.StrategyRanker, method, counted)
 
     ticks: list[tuple[float, str, int]] = []
 
@@ -160,7 +160,7 @@ def child(
     ranker_ticks = [t for t, step, _ in ticks if step == "strategy ranker"]
     if ranker_ticks:
         oof_end = ranker_ticks[oof_n - 1]
-        boot_end = ranker_ticks[-1] if cfg.n_bootstrap else oof_end
+        boot_end = ranker_ticks[-1] if cfg.n_refits else oof_end
     else:  # restored from the model cache: no training ticks
         oof_end = boot_end = prior_end
     rows = ranking.table.height
@@ -176,7 +176,7 @@ def child(
         "genes": ranking.table["symbol"].n_unique(),
         "rows": rows,
         "strategies": ranking.table["strategy"].n_unique(),
-        "n_bootstrap": cfg.n_bootstrap,
+        "n_bootstrap": cfg.n_refits,
         "n_folds": cfg.n_folds,
         "n_repeats": cfg.n_repeats,
         "model_cache_used": bool(ranking.manifest["model_cache"]["used"]),
@@ -322,9 +322,9 @@ def bootstrap_study(replicates: int, sets: list[int], features: str = "snapshot"
     """
     import targetrank
     from targetrank.assemble import intervals
-    from targetrank.model.ranker import LightGBMScorer
+    from targetrank.model.lightgbm_scorer import LightGBMScorer
 
-    scorer = LightGBMScorer(n_bootstrap=replicates)
+    scorer = LightGBMScorer(n_refits=replicates)
     t0 = time.perf_counter()
     ranking = targetrank.rank(scorer=scorer, seed=0, evaluate_model=False, features=features)
     wall = time.perf_counter() - t0
@@ -404,7 +404,7 @@ def run(cfg: B2Config, *, log: Any = print) -> dict[str, Any]:
                 runs[n].append(_spawn_measured(folders[n], cfg.ranker, cache_dir=cache))
             warm.append(_spawn_measured(folders[genome], cfg.ranker, cache_dir=cache))
         if cfg.marginal_bootstrap:
-            marginal.append(_spawn_measured(folders[genome], {**cfg.ranker, "n_bootstrap": 0}))
+            marginal.append(_spawn_measured(folders[genome], {**cfg.ranker, "n_refits": 0}))
 
     keys = [
         "genes", "rows", "rank_total_s", "assembly_s", "fit_s", "fit_prior_s", "fit_oof_s",

@@ -32,7 +32,7 @@ def run(cfg: B4Config, *, log: Any = print) -> dict[str, Any]:
     result = timed(
         lambda: targetrank.evaluate(
             seed=0,
-            n_bootstrap=cfg.n_bootstrap,
+            n_resamples=cfg.n_bootstrap,
             features=cfg.features,
             ranker_options=cfg.ranker or None,
         )

@@ -22,7 +22,7 @@ from bench.report import write_markdown
 from bench.synthetic import data_dir, feature_subset
 
 HERE = Path(__file__).resolve().parent
-SMALL_RANKER = {"n_repeats": 1, "n_bootstrap": 2, "prior_folds": 3, "n_folds": 3}
+SMALL_RANKER = {"n_repeats": 1, "n_refits": 2, "prior_folds": 3, "n_folds": 3}
 ALL = ("B1", "B2", "B3", "B4")
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from targetrank.model.ranker import RankerConfig
+from targetrank.model.lightgbm_scorer import RankerConfig
 
 
 def _fmt(x: Any, digits: int = 2) -> str:
@@ -62,7 +62,7 @@ def _b1(r: dict[str, Any]) -> list[str]:
 def _b2(r: dict[str, Any]) -> list[str]:
     out = [
         f"`targetrank.rank(universe='genome')`, 5 strategies, ranker {r['ranker'] or 'defaults'}"
-        f" (n_bootstrap={RankerConfig().n_bootstrap}, n_folds={RankerConfig().n_folds}, "
+        f" (n_refits={RankerConfig().n_refits}, n_folds={RankerConfig().n_folds}, "
         f"n_repeats={RankerConfig().n_repeats} unless overridden), one fresh process per "
         f"size and repeat ({r['repeats']}×, medians); peak RSS is that child's `ru_maxrss`.",
         "",

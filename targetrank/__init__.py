@@ -22,11 +22,11 @@ from targetrank.errors import (
 #: Public names imported on first use (PEP 562), so ``targetrank --help`` does not pay for
 #: polars, numpy, scikit-learn and LightGBM.
 _LAZY = {
-    "evidence": "targetrank.api",
-    "feature_manifest": "targetrank.api",
-    "load_features": "targetrank.api",
-    "precedence_labels": "targetrank.api",
-    "strategies": "targetrank.api",
+    "evidence": "targetrank.evidence",
+    "feature_manifest": "targetrank.feature_folder",
+    "load_features": "targetrank.feature_folder",
+    "precedence_labels": "targetrank.feature_folder",
+    "strategies": "targetrank.strategies",
     "Scorer": "targetrank.model.scoring",
     "WeightedScorer": "targetrank.model.scoring",
     "Evaluation": "targetrank.results",
@@ -40,18 +40,14 @@ _LAZY = {
 }
 
 if TYPE_CHECKING:
-    from targetrank.api import (
-        evidence,
-        feature_manifest,
-        load_features,
-        precedence_labels,
-        strategies,
-    )
+    from targetrank.evidence import evidence
+    from targetrank.feature_folder import feature_manifest, load_features, precedence_labels
     from targetrank.model.scoring import Scorer, WeightedScorer
     from targetrank.resolver import Resolution, Resolver, resolve
     from targetrank.results import Evaluation, Explanation, Ranking
     from targetrank.steps.evaluate import evaluate
     from targetrank.steps.rank import rank
+    from targetrank.strategies import strategies
 
 
 class _Package(types.ModuleType):

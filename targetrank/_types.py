@@ -17,9 +17,10 @@ def no_progress(step: str, done: int, total: int) -> None:
     return None
 
 
-#: Fewest bootstrap resamples whose 2.5/97.5 % percentiles are distinct order statistics: with
-#: fewer, a "95 % interval" is the sample's minimum and maximum (or NaN with none at all).
-MIN_BOOTSTRAP = 20
+#: Fewest bootstrap resamples (of the evaluated targets) whose 2.5/97.5 % percentiles are
+#: distinct order statistics: with fewer, a "95 % interval" is the sample's minimum and maximum
+#: (or NaN with none at all).
+MIN_RESAMPLES = 20
 
 
 #: ``notice(message)``: a one-line message for the user (e.g. a refused model cache file); the

@@ -330,7 +330,7 @@ def assemble(
 
 
 def evaluate_fitted(
-    model: Any, context: ScoringContext, inputs: RankInputs, seed: int, n_bootstrap: int
+    model: Any, context: ScoringContext, inputs: RankInputs, seed: int, n_resamples: int
 ) -> tuple[pl.DataFrame, dict[str, Any]]:
     """Out-of-fold NDCG of a fitted LightGBM ranker and the baselines on the same rows."""
     from targetrank.model.evaluation import evaluate_scores, evaluation_rows
@@ -343,14 +343,14 @@ def evaluate_fitted(
         "weighted": WeightedScorer().fit(context).score(rows).scores,
         "pubmed_popularity": PopularityScorer().score(rows).scores,
     }
-    return evaluate_scores(keys, scores, seed=seed, n_bootstrap=n_bootstrap)
+    return evaluate_scores(keys, scores, seed=seed, n_resamples=n_resamples)
 
 
 def quick_evaluation(
     scorer: Any, context: ScoringContext, inputs: RankInputs, seed: int
 ) -> dict[str, Any]:
     """Out-of-fold NDCG@10 of the fitted ranker and the baselines, for the model card."""
-    table, summary = evaluate_fitted(scorer, context, inputs, seed, n_bootstrap=200)
+    table, summary = evaluate_fitted(scorer, context, inputs, seed, n_resamples=200)
     mean10 = table.filter((pl.col("strategy") == "mean") & (pl.col("k") == 10))
     return {
         "mean_ndcg10": mean10.select("setting", "method", "ndcg", "ci_low", "ci_high").to_dicts(),
@@ -414,7 +414,7 @@ def manifest_of(
     import lightgbm
     import sklearn
 
-    from targetrank.api import feature_manifest
+    from targetrank.feature_folder import feature_manifest
 
     try:
         fman = feature_manifest(inputs.feature_source)
@@ -426,7 +426,7 @@ def manifest_of(
         for s in inputs.strategies
     }
     target_list = list(targets) if targets else None
-    from targetrank.api import feature_file
+    from targetrank.feature_folder import feature_file
 
     evidence_file = Path(__file__).parent / "data" / "evidence.tsv"
     digest = hashlib.sha256(

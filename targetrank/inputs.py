@@ -139,8 +139,8 @@ def load_inputs(
     skip_unresolved: bool = False,
 ) -> RankInputs:
     """Load and validate every input of a run; all errors happen here, before any computing."""
-    from targetrank.api import load_features, precedence_labels
     from targetrank.evidence import evidence as load_evidence
+    from targetrank.feature_folder import load_features, precedence_labels
 
     if universe not in ("evidence", "genome"):
         raise UsageError(f"Unknown universe '{universe}'", fix="use evidence or genome")

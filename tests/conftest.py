@@ -62,12 +62,12 @@ def context():
 @pytest.fixture(scope="session")
 def small() -> dict:
     """A small (fast) ranker configuration for tests."""
-    return {"n_repeats": 1, "n_bootstrap": 2, "prior_folds": 3, "n_folds": 4}
+    return {"n_repeats": 1, "n_refits": 2, "prior_folds": 3, "n_folds": 4}
 
 
 @pytest.fixture(scope="session")
 def fitted(context, small):
     """A LightGBM ranker fitted with the small configuration."""
-    from targetrank.model.ranker import LightGBMScorer
+    from targetrank.model.lightgbm_scorer import LightGBMScorer
 
     return LightGBMScorer(**small).fit(context)

@@ -45,7 +45,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     (
         "reference",
         (
-            "targetrank.api",
+            "targetrank.feature_folder",
             "targetrank.resolver",
             "targetrank.evidence",
             "targetrank.strategies",

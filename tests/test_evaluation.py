@@ -36,7 +36,7 @@ def test_evaluation_table_has_every_strategy_method_and_setting(fitted, context)
     table, summary = evaluate_scores(
         keys,
         {"model": fitted.score(rows).scores, "oracle": perfect},
-        n_bootstrap=20,
+        n_resamples=20,
         n_random=20,
     )
     assert set(table["method"]) == {"model", "oracle", "random"}

@@ -9,10 +9,11 @@ from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 
 from targetrank.errors import ModelError
-from targetrank.model.estimators import PrecedenceClassifier, StrategyRanker
 from targetrank.model.leakage import LeakageError, check_no_leakage, leakage_features
+from targetrank.model.lightgbm_scorer import LightGBMScorer
+from targetrank.model.precedence_classifier import PrecedenceClassifier
 from targetrank.model.prior import fit_prior
-from targetrank.model.ranker import LightGBMScorer
+from targetrank.model.strategy_ranker import StrategyRanker
 
 
 # -------------------------------------------------------------------------- leakage guard
@@ -187,7 +188,7 @@ def test_no_evidence_target_is_raised_before_the_prior_is_fitted(context, monkey
     """Input checks come before any model is fitted: no ~30 s prior fit before the error."""
     from dataclasses import replace
 
-    import targetrank.model.ranker as ranker
+    import targetrank.model.lightgbm_scorer as ranker
 
     def never(*args, **kwargs):
         raise AssertionError("the level-1 prior was fitted before the inputs were checked")
@@ -196,4 +197,18 @@ def test_no_evidence_target_is_raised_before_the_prior_is_fitted(context, monkey
     empty = context.strategies.ids[0]
     no_evidence = replace(context, evidence=context.evidence.filter(pl.col("strategy") != empty))
     with pytest.raises(ModelError, match="no evidence target"):
-        ranker.LightGBMScorer(n_bootstrap=0).fit(no_evidence)
+        ranker.LightGBMScorer(n_refits=0).fit(no_evidence)
+
+
+def test_n_bootstrap_is_a_deprecated_name_of_n_refits():
+    """The ranker's bootstrap refits are ``n_refits``; the old name still works, with a warning."""
+    from targetrank.model.lightgbm_scorer import RankerConfig
+
+    with pytest.warns(DeprecationWarning, match="n_refits"):
+        scorer = LightGBMScorer(n_bootstrap=3)
+    assert scorer.config.n_refits == 3
+    with pytest.warns(DeprecationWarning, match="n_refits"):
+        assert RankerConfig(n_refits=4).n_bootstrap == 4
+    assert "n_bootstrap" not in {f for f in vars(RankerConfig())}  # not a second setting
+    with pytest.raises(ModelError, match="Unknown ranker option 'bootstrap'"):
+        LightGBMScorer(bootstrap=3)

@@ -15,12 +15,12 @@ import targetrank as t
 from targetrank.cli import main
 from targetrank.inputs import load_inputs
 from targetrank.model.cache import FORMAT, SUFFIX, ModelCache, cache_key
-from targetrank.model.ranker import LightGBMScorer
+from targetrank.model.lightgbm_scorer import LightGBMScorer
 
 #: A tiny ranker (seconds to train) for the fault cases.
 TINY = {
     "n_repeats": 1,
-    "n_bootstrap": 2,
+    "n_refits": 2,
     "n_folds": 3,
     "prior_folds": 2,
     "n_background": 60,
@@ -126,7 +126,7 @@ def test_key_follows_every_training_input(cold):
         replace(context, seed_entrez=context.seed_entrez[:-1]),
     ]
     keys = {cache_key(scorer.cache_components(c)) for c in changed}
-    keys.add(cache_key(LightGBMScorer(**{**TINY, "n_bootstrap": 3}).cache_components(context)))
+    keys.add(cache_key(LightGBMScorer(**{**TINY, "n_refits": 3}).cache_components(context)))
     keys.add(cache_key(LightGBMScorer(**TINY, features=["is_surface"]).cache_components(context)))
     assert base not in keys and len(keys) == 6
 

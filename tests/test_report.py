@@ -30,7 +30,7 @@ HOSTILE_ID = 'imm<b>x</b>&"q"'
 def small_run(tmp_path_factory, small) -> Path:
     """A small LightGBM run (8 targets, 5 strategies, bootstrap intervals) via the library."""
     import targetrank as t
-    from targetrank.model.ranker import LightGBMScorer
+    from targetrank.model.lightgbm_scorer import LightGBMScorer
 
     ranking = t.rank(TARGETS, scorer=LightGBMScorer(**small), evaluate_model=False)
     return ranking.write(tmp_path_factory.mktemp("report") / "run")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from targetrank.model.evaluation import _random_expected, ndcg_at
-from targetrank.model.ranker import _fold_lookup
+from targetrank.model.lightgbm_scorer import _fold_lookup
 from targetrank.pipeline import _drivers_text, _drivers_text_sorted, _intervals, _rank_within
 
 

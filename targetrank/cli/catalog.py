@@ -27,7 +27,11 @@ def strategies(path: str | None, fmt: str) -> None:
 
 @click.group()
 def features() -> None:
-    """Inspect the feature registry and feature tables."""
+    """The feature columns (list) and feature folders (merge).
+
+    A feature folder (features.parquet + manifest.json) is what --features names: the
+    embedded snapshot or one written by `features merge`.
+    """
 
 
 @features.command("list")
@@ -73,7 +77,12 @@ def list_features(fmt: str) -> None:
 @features.command("merge")
 @click.option("--with", "overlays", multiple=True, required=True, type=click.Path(file_okay=False),
               help="A folder written by `targetrank fetch ...` (repeatable).")  # fmt: skip
-@click.option("--base", default="snapshot", show_default=True, help="Base feature table.")
+@click.option(
+    "--base",
+    default="snapshot",
+    show_default=True,
+    help="Base feature folder: 'snapshot' or a folder.",
+)
 @click.option("--out", required=True, type=click.Path(file_okay=False), help="New feature folder.")
 @click.option("--force", is_flag=True, help="Replace an existing --out folder.")
 def merge(overlays: tuple[str, ...], base: str, out: str, force: bool) -> None:

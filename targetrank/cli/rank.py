@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from targetrank._types import MIN_BOOTSTRAP
+from targetrank._types import MIN_RESAMPLES
 from targetrank.cli._common import (
     cache_options,
     echo_notice,
@@ -16,7 +16,10 @@ from targetrank.cli._common import (
     render_table,
 )
 
-FEATURES_HELP = "Feature table: 'snapshot' (embedded, offline) or a feature folder."
+FEATURES_HELP = (
+    "Feature folder to read the feature table from: 'snapshot' (the embedded, offline one) or a "
+    "folder written by `targetrank features merge` (features.parquet + manifest.json)."
+)
 
 
 def _targets(targets: tuple[str, ...], targets_file: str | None) -> list[str] | None:
@@ -189,9 +192,11 @@ def rank(
 @click.option("--strategy", "strategies", multiple=True, help="Strategy id (repeatable).")
 @click.option("--features", default="snapshot", show_default=True, help=FEATURES_HELP)
 @click.option("--seed", type=int, default=0, show_default=True)
-@click.option("--bootstrap", "n_bootstrap", type=click.IntRange(min=MIN_BOOTSTRAP), default=500,
-              show_default=True, help=f"Bootstrap resamples for the confidence intervals "
-              f"(at least {MIN_BOOTSTRAP}).")  # fmt: skip
+@click.option("--resamples", "--bootstrap", "n_resamples", type=click.IntRange(min=MIN_RESAMPLES),
+              default=500, show_default=True, help=f"Bootstrap resamples of the evaluated targets "
+              f"for the 95% confidence intervals (at least {MIN_RESAMPLES}; --bootstrap is its "
+              "old name). Not the ranker's refits: the model is evaluated out-of-fold without "
+              "them.")  # fmt: skip
 @click.option(
     "--out",
     type=click.Path(dir_okay=False),
@@ -203,7 +208,7 @@ def evaluate(
     strategies: tuple[str, ...],
     features: str,
     seed: int,
-    n_bootstrap: int,
+    n_resamples: int,
     out: str | None,
     quiet: bool,
     cache_dir: str | None,
@@ -221,7 +226,7 @@ def evaluate(
             strategies=list(strategies) or None,
             features=features,
             seed=seed,
-            n_bootstrap=n_bootstrap,
+            n_resamples=n_resamples,
             progress=progress,
             cache=not no_cache,
             cache_dir=cache_dir,

@@ -152,7 +152,7 @@ def evaluate_scores(
     scores: Mapping[str, np.ndarray],
     *,
     seed: int = 0,
-    n_bootstrap: int = 500,
+    n_resamples: int = 500,
     n_random: int = 1000,
 ) -> tuple[pl.DataFrame, dict[str, Any]]:
     """NDCG@5/10 (with 95 % bootstrap CIs) per strategy, setting and method, plus recall@10.
@@ -161,7 +161,7 @@ def evaluate_scores(
         rows: :func:`evaluation_rows` output.
         scores: Method name → one score per row of ``rows``.
         seed: Bootstrap seed.
-        n_bootstrap: Bootstrap resamples of targets per strategy.
+        n_resamples: Bootstrap resamples of the targets per strategy (the confidence intervals).
         n_random: Random permutations for the random baseline.
 
     Returns:
@@ -187,7 +187,7 @@ def evaluate_scores(
                     else:
                         s = np.asarray(scores[method])[mask]
                         point = ndcg_at(labels, s, k)
-                        boot = _bootstrap(labels, s, k, rng, n_bootstrap)
+                        boot = _bootstrap(labels, s, k, rng, n_resamples)
                     per_method_boot.setdefault((setting, method, k), []).append(boot)
                     records.append(
                         {

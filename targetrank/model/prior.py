@@ -18,9 +18,9 @@ from sklearn.model_selection import StratifiedKFold
 
 from targetrank._types import ProgressCallback, no_progress
 from targetrank.errors import ModelError
-from targetrank.model.estimators import PrecedenceClassifier
 from targetrank.model.leakage import check_no_leakage
 from targetrank.model.matrix import FeatureSelection, select_model_features, to_matrix
+from targetrank.model.precedence_classifier import PrecedenceClassifier
 
 PRIOR_COLUMN = "prior_precedence"
 

@@ -165,7 +165,7 @@ class PopularityScorer:
 def as_scorer(spec: str | Scorer | Callable[[pl.DataFrame], Any] | None) -> Scorer:
     """A scorer from a name (``lightgbm``, ``weighted``), ``module:function``, an object or a callable."""
     if spec is None or spec == "lightgbm":
-        from targetrank.model.ranker import LightGBMScorer
+        from targetrank.model.lightgbm_scorer import LightGBMScorer
 
         return LightGBMScorer()
     if isinstance(spec, str):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -9,7 +10,7 @@ from typing import Any
 
 from targetrank._atomic import atomic_open
 from targetrank._types import (
-    MIN_BOOTSTRAP,
+    MIN_RESAMPLES,
     NoticeCallback,
     ProgressCallback,
     no_progress,
@@ -27,25 +28,37 @@ def evaluate(
     *,
     weights: str | Path | dict[str, dict[str, float]] | None = None,
     strategies_file: str | Path | None = None,
-    n_bootstrap: int = 500,
+    n_resamples: int = 500,
     progress: ProgressCallback | None = None,
     ranker_options: dict[str, Any] | None = None,
     cache: bool = True,
     cache_dir: str | Path | None = None,
     notice: NoticeCallback | None = None,
+    n_bootstrap: int | None = None,
 ) -> Evaluation:
     """Evaluate the LightGBM ranker out-of-fold against PubMed, weighted and random baselines.
 
-    ``cache``, ``cache_dir`` and ``notice`` work as in :func:`rank`.
+    ``n_resamples``: bootstrap resamples of the evaluated targets for the 95 % confidence
+    intervals (the ranker's own bootstrap refits are the ranker option ``n_refits``; the model
+    is evaluated without them). ``n_bootstrap`` is its deprecated name. ``cache``, ``cache_dir``
+    and ``notice`` work as in :func:`rank`.
     """
-    from targetrank.model.ranker import LightGBMScorer
+    from targetrank.model.lightgbm_scorer import LightGBMScorer
 
-    if n_bootstrap < MIN_BOOTSTRAP:  # before fitting: fewer resamples give no interval
+    if n_bootstrap is not None:
+        warnings.warn(
+            "evaluate(n_bootstrap=...) is now evaluate(n_resamples=...) (bootstrap resamples "
+            "of the evaluated targets); 'n_bootstrap' will be removed",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        n_resamples = n_bootstrap
+    if n_resamples < MIN_RESAMPLES:  # before fitting: fewer resamples give no interval
         raise UsageError(
-            f"{n_bootstrap} bootstrap resamples cannot give a 95% interval",
-            input=f"n_bootstrap={n_bootstrap}",
+            f"{n_resamples} bootstrap resamples cannot give a 95% interval",
+            input=f"n_resamples={n_resamples}",
             done="nothing was computed",
-            fix=f"use at least {MIN_BOOTSTRAP} (default 500), e.g. --bootstrap 200",
+            fix=f"use at least {MIN_RESAMPLES} (default 500), e.g. --resamples 200",
         )
     report = progress or no_progress
     inputs = load_inputs(
@@ -55,10 +68,10 @@ def evaluate(
         features=features,
     )
     context = inputs.context(seed, report)
-    model = LightGBMScorer(**{"n_bootstrap": 0, **(ranker_options or {})})
+    model = LightGBMScorer(**{"n_refits": 0, **(ranker_options or {})})
     fit_scorer(model, context, cache=cache, cache_dir=cache_dir, notice=notice)
     report("evaluating", 0, 1)
-    table, summary = evaluate_fitted(model, context, inputs, seed, n_bootstrap)
+    table, summary = evaluate_fitted(model, context, inputs, seed, n_resamples)
     card = model_card_of(model, inputs, seed)
     report("genome validation", 0, 1)
     card["genome_validation"] = genome_validation_of(model, context, inputs.strategies.ids, seed)

@@ -71,7 +71,7 @@ def merge_features(
 
     Returns the new folder's manifest.
     """
-    from targetrank.api import feature_file, feature_manifest, load_features
+    from targetrank.feature_folder import feature_file, feature_manifest, load_features
     from targetrank.features import REGISTRY
     from targetrank.features.schema import validate_features
 

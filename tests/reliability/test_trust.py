@@ -174,8 +174,16 @@ def test_evaluate_bootstrap_below_the_minimum_is_exit_2_at_once(runner, tmp_path
 def test_library_evaluate_refuses_too_few_resamples_before_fitting():
     start = time.monotonic()
     with pytest.raises(UsageError, match="cannot give a 95% interval") as info:
-        targetrank.evaluate(n_bootstrap=0)
+        targetrank.evaluate(n_resamples=0)
     assert "at least 20" in info.value.message and time.monotonic() - start < 3
+
+
+def test_library_evaluate_keeps_n_bootstrap_as_a_deprecated_name():
+    with (
+        pytest.warns(DeprecationWarning, match="n_resamples"),
+        pytest.raises(UsageError, match="cannot give a 95% interval"),
+    ):
+        targetrank.evaluate(n_bootstrap=5)
 
 
 def test_100k_garbage_names_fail_in_under_30_s_with_a_short_error(runner, tmp_path):

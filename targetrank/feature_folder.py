@@ -1,6 +1,10 @@
-"""The public library surface for data: features, strategies, evidence and labels.
+"""Feature folders: where a run reads its feature table, labels and their manifest.
 
-Everything returns polars DataFrames; nothing prints.
+A *feature folder* holds ``features.parquet`` (one row per human protein-coding gene),
+``precedence_labels.parquet`` and ``manifest.json``: the embedded snapshot (``"snapshot"``, the
+repository's ``features/snapshot`` data folder) or one written by ``targetrank features merge``.
+The ``--features`` option names one. The code that computes the columns is the
+:mod:`targetrank.features` package. Everything returns polars DataFrames or dicts; nothing prints.
 """
 
 from __future__ import annotations
@@ -13,16 +17,13 @@ import polars as pl
 
 from targetrank.config import ENV_SNAPSHOT, env_origin
 from targetrank.errors import DataError
-from targetrank.evidence import evidence
 from targetrank.paths import snapshot_dir, snapshot_fix
-from targetrank.strategies import strategies
 
 __all__ = [
-    "evidence",
+    "feature_file",
     "feature_manifest",
     "load_features",
     "precedence_labels",
-    "strategies",
 ]
 
 FEATURES_FILE = "features.parquet"

@@ -1,14 +1,13 @@
-"""Estimators in scikit-learn style wrapping LightGBM.
+"""Level 2 estimator: LightGBM lambdarank over (target, strategy) rows (scikit-learn style).
 
 ``__init__`` stores hyper-parameters unchanged; ``fit`` validates, trains and returns self;
-fitted attributes end in ``_``; results are deterministic for a given ``random_state``.
+fitted attributes end in ``_``; results are deterministic for a given ``random_state``. The
+scorer that fits it out-of-fold with bootstrap refits is :mod:`.lightgbm_scorer`.
 """
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -16,110 +15,7 @@ from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
 from targetrank.errors import ModelError
-
-_DETERMINISTIC: dict[str, Any] = {
-    "deterministic": True,
-    "force_row_wise": True,
-    "verbose": -1,
-}
-
-
-#: Rows per thread below which predicting in threads costs more than it saves.
-_ROWS_PER_THREAD = 20_000
-
-
-def _cores() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
-
-
-def _predict_rows(predict: Callable[[np.ndarray], np.ndarray], X: np.ndarray) -> np.ndarray:
-    """``predict(X)`` on blocks of rows in a few Python threads, for genome-sized inputs.
-
-    Rows are independent and LightGBM releases the GIL, so the result is identical to one call;
-    each call stays single-threaded (no OpenMP), which avoids the oversubscription that makes
-    ``n_jobs > 1`` slow on a loaded machine. Genome-wide TreeSHAP (100k rows) takes seconds.
-    """
-    n = min(_cores(), 4, X.shape[0] // _ROWS_PER_THREAD)
-    if n < 2:
-        return predict(X)
-    with ThreadPoolExecutor(n) as pool:
-        return np.concatenate(list(pool.map(predict, np.array_split(X, n))))
-
-
-class PrecedenceClassifier(BaseEstimator):
-    """Level 1: genome-wide probability that a gene is a clinically precedented target.
-
-    Args:
-        n_estimators: Boosting rounds.
-        learning_rate: Shrinkage.
-        num_leaves: Leaves per tree.
-        min_child_samples: Minimum genes per leaf.
-        colsample_bytree: Feature fraction per tree.
-        n_jobs: Threads (results are reproducible for a fixed value). One by default: on small
-            shared machines OpenMP oversubscription slows LightGBM by orders of magnitude.
-        random_state: Seed.
-    """
-
-    def __init__(
-        self,
-        n_estimators: int = 300,
-        learning_rate: float = 0.05,
-        num_leaves: int = 31,
-        min_child_samples: int = 20,
-        colsample_bytree: float = 0.8,
-        n_jobs: int = 1,
-        random_state: int = 0,
-    ) -> None:
-        self.n_estimators = n_estimators
-        self.learning_rate = learning_rate
-        self.num_leaves = num_leaves
-        self.min_child_samples = min_child_samples
-        self.colsample_bytree = colsample_bytree
-        self.n_jobs = n_jobs
-        self.random_state = random_state
-
-    def fit(
-        self, X: np.ndarray, y: np.ndarray, feature_names: Sequence[str] | None = None
-    ) -> PrecedenceClassifier:
-        """Fit on a gene × feature matrix and 0/1 labels."""
-        import lightgbm as lgb
-
-        y = np.asarray(y)
-        if X.shape[0] != y.shape[0]:
-            raise ModelError(
-                "Feature matrix and labels differ in length",
-                input=f"{X.shape[0]} rows vs {y.shape[0]} labels",
-                fix="pass one label per gene",
-            )
-        if len(np.unique(y)) != 2:
-            raise ModelError(
-                "Precedence labels need both classes",
-                input=f"classes found: {np.unique(y).tolist()}",
-                fix="check the precedence label table",
-            )
-        self.model_ = lgb.LGBMClassifier(
-            n_estimators=self.n_estimators,
-            learning_rate=self.learning_rate,
-            num_leaves=self.num_leaves,
-            min_child_samples=self.min_child_samples,
-            colsample_bytree=self.colsample_bytree,
-            subsample=1.0,
-            n_jobs=self.n_jobs,
-            random_state=self.random_state,
-            **_DETERMINISTIC,
-        )
-        self.model_.fit(X, y.astype(int))
-        self.feature_names_ = list(feature_names or [f"f{i}" for i in range(X.shape[1])])
-        self.n_features_in_ = X.shape[1]
-        return self
-
-    def predict_proba(self, X: np.ndarray) -> np.ndarray:
-        """Probability of the positive class per gene."""
-        check_is_fitted(self, "model_")
-        return np.asarray(self.model_.predict_proba(X))[:, 1]
+from targetrank.model.lightgbm_runtime import DETERMINISTIC, predict_rows
 
 
 class StrategyRanker(BaseEstimator):
@@ -209,7 +105,7 @@ class StrategyRanker(BaseEstimator):
             label_gain=gains,
             n_jobs=self.n_jobs,
             random_state=self.random_state,
-            **_DETERMINISTIC,
+            **DETERMINISTIC,
         )
         self.model_.fit(X, y, group=sizes)
         self.booster_ = self.model_.booster_
@@ -239,7 +135,7 @@ class StrategyRanker(BaseEstimator):
         """Raw lambdarank scores (comparable within a strategy only)."""
         check_is_fitted(self, "booster_")
         booster, threads = self.booster_, self.n_jobs
-        return _predict_rows(lambda rows: np.asarray(booster.predict(rows, num_threads=threads)), X)
+        return predict_rows(lambda rows: np.asarray(booster.predict(rows, num_threads=threads)), X)
 
     def explain(self, X: np.ndarray) -> np.ndarray:
         """Exact TreeSHAP contributions, shape (n, n_features + 1); the last column is the bias.
@@ -248,7 +144,7 @@ class StrategyRanker(BaseEstimator):
         """
         check_is_fitted(self, "booster_")
         booster, threads = self.booster_, self.n_jobs
-        return _predict_rows(
+        return predict_rows(
             lambda rows: np.asarray(booster.predict(rows, pred_contrib=True, num_threads=threads)),
             X,
         )

@@ -1,4 +1,7 @@
-"""The LightGBM strategy ranker with leakage-free out-of-fold scores and bootstrap rank intervals.
+"""``LightGBMScorer``, the default scorer: leakage-free out-of-fold scores and bootstrap rank intervals.
+
+It fits the level-2 :class:`~targetrank.model.strategy_ranker.StrategyRanker` many times (and,
+when asked, the level-1 prior of :mod:`.prior`).
 
 Fitting does, in order:
 
@@ -10,8 +13,9 @@ Fitting does, in order:
    target is always scored by the R models whose training excluded it, so no score reported for
    an evidence-base target used that target's labels in any strategy. Every other gene is scored
    by the model fitted on all labels.
-4. **Bootstrap ensemble**: B replicates re-run step 3 once with a new shuffle and bootstrap-
-   resampled training targets, giving each row B scores, hence rank intervals and P(top 10).
+4. **Bootstrap refits** (``n_refits`` = B): B replicates re-run step 3 once with a new shuffle and
+   bootstrap-resampled training targets, giving each row B scores, hence rank intervals and
+   P(top 10). (The evaluation's ``n_resamples`` is another bootstrap: of the evaluated targets.)
 
 Contributions are LightGBM's exact TreeSHAP (``pred_contrib``), averaged over the same models as
 the score, so they sum to it.
@@ -19,20 +23,21 @@ the score, so they sum to it.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import polars as pl
 
 from targetrank.errors import ModelError
-from targetrank.model.estimators import StrategyRanker
 from targetrank.model.leakage import check_no_leakage
 from targetrank.model.matrix import FeatureSelection, select_model_features, to_matrix
 from targetrank.model.prior import PRIOR_COLUMN, PriorResult, fit_prior
 from targetrank.model.protocol import ScoreResult, ScoringContext
 from targetrank.model.rows import indicator_name
+from targetrank.model.strategy_ranker import StrategyRanker
 from targetrank.model.training import TrainingTable, build_training_table
 
 if TYPE_CHECKING:
@@ -45,7 +50,7 @@ class RankerConfig:
 
     n_folds: int = 5
     n_repeats: int = 3
-    n_bootstrap: int = 20
+    n_refits: int = 20  # bootstrap refits: the rank intervals and P(top 10) (was n_bootstrap)
     n_background: int = 200
     prior_folds: int = 5
     cross_negatives: bool = True
@@ -57,6 +62,25 @@ class RankerConfig:
     ranker_params: dict[str, Any] = field(default_factory=dict)
     prior_params: dict[str, Any] = field(default_factory=dict)
     features: list[str] | None = None  # restrict level-2 gene features (leaky ones refused)
+
+    @property
+    def n_bootstrap(self) -> int:
+        """Deprecated name of :attr:`n_refits` (the evaluation's resamples are another thing)."""
+        warnings.warn(_RENAMED_MESSAGE, DeprecationWarning, stacklevel=2)
+        return self.n_refits
+
+    @n_bootstrap.setter
+    def n_bootstrap(self, value: int) -> None:
+        warnings.warn(_RENAMED_MESSAGE, DeprecationWarning, stacklevel=2)
+        self.n_refits = value
+
+
+#: Ranker options renamed, old -> new: the old name still works, with a DeprecationWarning.
+RENAMED_OPTIONS = {"n_bootstrap": "n_refits"}
+_RENAMED_MESSAGE = (
+    "the ranker option 'n_bootstrap' is now 'n_refits' (bootstrap refits of the ranker); "
+    "'n_bootstrap' will be removed"
+)
 
 
 def _fold_lookup(fold_of: dict[int, int], target: np.ndarray) -> np.ndarray:
@@ -101,7 +125,15 @@ class LightGBMScorer:
     def __init__(self, config: RankerConfig | None = None, **overrides: Any) -> None:
         self.config = config or RankerConfig()
         for key, value in overrides.items():
-            if not hasattr(self.config, key):
+            if key in RENAMED_OPTIONS:
+                warnings.warn(
+                    f"the ranker option '{key}' is now '{RENAMED_OPTIONS[key]}'; "
+                    f"'{key}' will be removed",
+                    DeprecationWarning,
+                    stacklevel=2,
+                )
+                key = RENAMED_OPTIONS[key]
+            if key not in {f.name for f in fields(self.config)}:
                 raise ModelError(f"Unknown ranker option '{key}'", fix="see RankerConfig")
             setattr(self.config, key, value)
 
@@ -158,7 +190,7 @@ class LightGBMScorer:
         target = self.training_.rows["entrez_id"].to_numpy()
 
         targets = self.training_.targets
-        n_fits = cfg.n_repeats * cfg.n_folds + 1 + cfg.n_bootstrap * (cfg.n_folds + 1)
+        n_fits = cfg.n_repeats * cfg.n_folds + 1 + cfg.n_refits * (cfg.n_folds + 1)
         done = 0
 
         def tick() -> None:
@@ -181,9 +213,9 @@ class LightGBMScorer:
         self.full_model_ = self._fit(X, y, strat, seed=(context.seed, 99, 0))
         tick()
 
-        # bootstrap ensemble: new shuffle + resampled training targets per replicate
+        # bootstrap refits: new shuffle + resampled training targets per replicate
         self.boot_: list[tuple[dict[int, int], list[StrategyRanker], StrategyRanker]] = []
-        for b in range(cfg.n_bootstrap):
+        for b in range(cfg.n_refits):
             rng = np.random.default_rng([context.seed, 2, b])
             fold_of = self._assign_folds(targets, rng)
             models = []
@@ -448,7 +480,7 @@ class LightGBMScorer:
                 "repeats": cfg.n_repeats,
                 "fold_unit": "target (all strategy rows of a target share a fold)",
                 "background_per_strategy": cfg.n_background,
-                "bootstrap_replicates": cfg.n_bootstrap,
+                "bootstrap_replicates": cfg.n_refits,
                 "label_counts": self.training_.label_counts(),
                 "group_sizes": dict(
                     zip(self.training_.strategies, self.training_.groups, strict=True)
