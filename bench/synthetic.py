@@ -243,7 +243,7 @@ def feature_subset(n_genes: int, *, seed: int = 0, root: Path | None = None) -> 
     """
     import targetrank
     from targetrank.paths import snapshot_dir
-    from targetrank.strategies import load_strategies
+    from targetrank.strategy_file import load_strategies
 
     features = targetrank.load_features()
     if n_genes >= features.height:

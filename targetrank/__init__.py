@@ -26,7 +26,7 @@ _LAZY = {
     "feature_manifest": "targetrank.feature_folder",
     "load_features": "targetrank.feature_folder",
     "precedence_labels": "targetrank.feature_folder",
-    "strategies": "targetrank.strategies",
+    "strategies": "targetrank.strategy_file",
     "Scorer": "targetrank.model.scoring",
     "WeightedScorer": "targetrank.model.scoring",
     "Evaluation": "targetrank.results",
@@ -47,7 +47,7 @@ if TYPE_CHECKING:
     from targetrank.results import Evaluation, Explanation, Ranking
     from targetrank.steps.evaluate import evaluate
     from targetrank.steps.rank import rank
-    from targetrank.strategies import strategies
+    from targetrank.strategy_file import strategies
 
 
 class _Package(types.ModuleType):

@@ -11,7 +11,7 @@ import hashlib
 import json
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import polars as pl
 
@@ -26,7 +26,34 @@ from targetrank.runfolder import (
 )
 
 if TYPE_CHECKING:
-    from targetrank.results import Ranking
+    import numpy as np
+
+
+@runtime_checkable
+class RankingForExport(Protocol):
+    """What writing a run folder reads of a ranking (:class:`targetrank.results.Ranking`).
+
+    A protocol, not the class: ``Ranking.write`` calls this module, so it must not import the
+    results back (not even for type checking: that would be an import cycle).
+    """
+
+    table: pl.DataFrame
+    manifest: dict[str, Any]
+    model_card: dict[str, Any]
+    rows: pl.DataFrame
+    contributions: np.ndarray | None
+    feature_names: list[str]
+    evidence: pl.DataFrame | None
+    universe: str
+
+    def matrix(self) -> pl.DataFrame:
+        """Targets x strategies ranks."""
+        ...
+
+    def novel_candidates(self, n: int = 20) -> pl.DataFrame:
+        """Top ``n`` per strategy among genes outside the evidence base."""
+        ...
+
 
 FORMATS = ("csv", "xlsx")
 HEATMAP_SIZE_IN = (40 / 3, 7.5)  # a 16:9 slide: 2000 x 1125 px at 150 dpi
@@ -94,7 +121,7 @@ def _sha256(path: Path) -> str:
 
 
 def write_run(
-    ranking: Ranking,
+    ranking: RankingForExport,
     out: str | Path | None = None,
     *,
     formats: Sequence[str] = ("csv",),
@@ -162,7 +189,7 @@ def write_run(
     return target
 
 
-def _write_explanations(ranking: Ranking, path: Path) -> None:
+def _write_explanations(ranking: RankingForExport, path: Path) -> None:
     """Long table of the largest contributions per row, read back by `targetrank explain --run`."""
     import numpy as np
 
@@ -282,7 +309,7 @@ def model_card_markdown(card: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def heatmap_targets(ranking: Ranking, max_targets: int = 40) -> list[str]:
+def heatmap_targets(ranking: RankingForExport, max_targets: int = 40) -> list[str]:
     """Symbols for the heatmap: the seed panel, then each strategy's best in turn (round robin).
 
     Taking the best of every strategy in turn keeps a genome-wide run readable (the top 40 by
@@ -310,7 +337,7 @@ def _short_rank(rank: int) -> str:
     return str(rank) if rank < 1000 else f"{rank / 1000:.1f}k"
 
 
-def write_heatmap(ranking: Ranking, path: Path, max_targets: int = 40) -> None:
+def write_heatmap(ranking: RankingForExport, path: Path, max_targets: int = 40) -> None:
     """Targets × strategies heatmap: colour = how high the target ranks, number = rank.
 
     Columns carry the name the user typed (``PD-1 (PDCD1)``). The colour is the rank percentile
@@ -393,7 +420,7 @@ def sheet_names(strategy_ids: Sequence[str]) -> list[str]:
     return names
 
 
-def write_xlsx(ranking: Ranking, path: Path) -> None:
+def write_xlsx(ranking: RankingForExport, path: Path) -> None:
     """One sheet per strategy plus a README sheet carrying the manifest and column meanings.
 
     Every text cell is written as text: a value starting with ``=`` is never turned into a

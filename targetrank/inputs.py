@@ -19,13 +19,8 @@ from targetrank._types import (
 from targetrank.errors import DataError, UsageError
 from targetrank.model.scoring import ScoringContext
 from targetrank.results import Universe
-from targetrank.strategies import (
-    StrategySet,
-    Weight,
-    check_weight,
-    load_strategies,
-    load_weights,
-)
+from targetrank.strategies import StrategySet, Weight, check_weight
+from targetrank.strategy_file import load_strategies, load_weights
 
 # ------------------------------------------------------------------------------------------
 # Inputs

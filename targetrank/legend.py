@@ -6,13 +6,25 @@ ten targets per strategy puts every target in the top 10, so P(top 10) says noth
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
-    from targetrank.results import Ranking
+    import polars as pl
 
 
-def legend(ranking: Ranking) -> list[tuple[str, str]]:
+@runtime_checkable
+class RankingForLegend(Protocol):
+    """What the legend reads of a ranking (:class:`targetrank.results.Ranking` has it all).
+
+    A protocol, not the class: the results import this module, so it must not import them back.
+    """
+
+    table: pl.DataFrame
+    manifest: dict[str, Any]
+    model_card: dict[str, Any]
+
+
+def legend(ranking: RankingForLegend) -> list[tuple[str, str]]:
     """``(term, meaning)`` pairs for the columns of a ranking, specific to this run."""
     manifest: dict[str, Any] = ranking.manifest
     table = ranking.table
@@ -70,7 +82,7 @@ def legend(ranking: Ranking) -> list[tuple[str, str]]:
     return items
 
 
-def legend_text(ranking: Ranking, width: int = 100) -> str:
+def legend_text(ranking: RankingForLegend, width: int = 100) -> str:
     """The legend as indented plain text lines, wrapped for a terminal."""
     import textwrap
 

@@ -50,7 +50,7 @@ def context():
     """A scoring context over the embedded snapshot (real data)."""
     import targetrank as t
     from targetrank.model.scoring import ScoringContext
-    from targetrank.strategies import load_strategies
+    from targetrank.strategy_file import load_strategies
 
     strategies = load_strategies()
     seeds = t.resolve(list(strategies.seed_panel)).targets["entrez_id"].to_list()

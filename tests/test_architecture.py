@@ -1,15 +1,17 @@
 """The import rule of ARCHITECTURE.md, checked by parsing every module's imports (ast, no import).
 
 Imports go only downhill: a module may import its own layer or a lower one, never a higher one,
-and the module graph has no cycles. Function-level imports count; only imports under
-``if TYPE_CHECKING:`` are skipped (they never run). No module imports a private (``_name``) name
-from another module.
+and the module graph has no cycles. Every import counts: module-level, function-level and
+type-only (``if TYPE_CHECKING:``) ones, which never run but still tie a module to another. No
+module imports a private (``_name``) name from another module, and only ``targetrank.config``
+reads the environment.
 """
 
 from __future__ import annotations
 
 import ast
 from pathlib import Path
+from typing import NamedTuple
 
 import pytest
 
@@ -48,7 +50,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "targetrank.feature_folder",
             "targetrank.resolver",
             "targetrank.evidence",
-            "targetrank.strategies",
+            "targetrank.strategy_file",
             "targetrank.labels",
         ),
     ),
@@ -65,6 +67,8 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "targetrank.errors",
             "targetrank.paths",
             "targetrank.resolution",
+            # the strategy data model (types only): the feature code names it
+            "targetrank.strategies",
             "targetrank.targets",
             "targetrank.weights",
         ),
@@ -109,21 +113,30 @@ def _is_type_checking(test: ast.expr) -> bool:
     )
 
 
-def _imports(module: str, path: Path) -> list[tuple[str, int, tuple[str, ...]]]:
-    """(imported module, line, imported names) for every runtime import of ``targetrank``."""
+class Import(NamedTuple):
+    module: str  # the imported dotted name (a module, or the module a name is taken from)
+    line: int
+    names: tuple[str, ...]  # names taken from ``module`` that are not modules themselves
+    type_only: bool  # under ``if TYPE_CHECKING:``: never runs, still a dependency
+
+
+def _imports(module: str, path: Path) -> list[Import]:
+    """Every import of ``targetrank`` in one file, type-only ones flagged."""
     tree = ast.parse(path.read_text(encoding="utf-8"))
     package = module if path.name == "__init__.py" else module.rpartition(".")[0]
-    found: list[tuple[str, int, tuple[str, ...]]] = []
+    found: list[Import] = []
 
-    def visit(node: ast.AST) -> None:
+    def visit(node: ast.AST, type_only: bool = False) -> None:
         if isinstance(node, ast.If) and _is_type_checking(node.test):
+            for child in node.body:
+                visit(child, True)
             for child in node.orelse:
-                visit(child)
+                visit(child, type_only)
             return
         if isinstance(node, ast.Import):
             for alias in node.names:
                 if alias.name.split(".")[0] == "targetrank":
-                    found.append((alias.name, node.lineno, ()))
+                    found.append(Import(alias.name, node.lineno, (), type_only))
         elif isinstance(node, ast.ImportFrom):
             base = node.module or ""
             if node.level:
@@ -133,20 +146,21 @@ def _imports(module: str, path: Path) -> list[tuple[str, int, tuple[str, ...]]]:
                 for alias in node.names:
                     sub = f"{base}.{alias.name}"
                     if sub in MODULES:
-                        found.append((sub, node.lineno, ()))
+                        found.append(Import(sub, node.lineno, (), type_only))
                     else:
-                        found.append((base, node.lineno, (alias.name,)))
+                        found.append(Import(base, node.lineno, (alias.name,), type_only))
         for child in ast.iter_child_nodes(node):
-            visit(child)
+            visit(child, type_only)
 
     visit(tree)
     return found
 
 
-def _graph() -> dict[str, set[str]]:
+def _graph(modules: dict[str, Path] = MODULES, *, type_only: bool = True) -> dict[str, set[str]]:
+    """Module -> the modules it imports; without ``type_only``, runtime imports only."""
     graph: dict[str, set[str]] = {}
-    for module, path in MODULES.items():
-        targets = {_owner(name) for name, _, _ in _imports(module, path)}
+    for module, path in modules.items():
+        targets = {_owner(i.module) for i in _imports(module, path) if type_only or not i.type_only}
         graph[module] = {t for t in targets if t and t != module}
     return graph
 
@@ -195,13 +209,13 @@ def test_imports_only_go_downhill():
     upward: list[str] = []
     for module, path in sorted(MODULES.items()):
         here = _prefix(module)
-        for name, line, _ in _imports(module, path):
-            target = _owner(name)
+        for imp in _imports(module, path):
+            target = _owner(imp.module)
             there = _prefix(target) if target else None
             if here and there and RANK[there] > RANK[here]:
                 message = (
-                    f"{path.relative_to(PACKAGE.parent)}:{line} ({LAYER_NAME[here]}) imports "
-                    f"{target} ({LAYER_NAME[there]})"
+                    f"{path.relative_to(PACKAGE.parent)}:{imp.line} ({LAYER_NAME[here]}) imports "
+                    f"{target} ({LAYER_NAME[there]})" + (" (type-only)" if imp.type_only else "")
                 )
                 if message not in upward:
                     upward.append(message)
@@ -209,18 +223,25 @@ def test_imports_only_go_downhill():
 
 
 def test_no_import_cycles():
-    cycles = _cycles(_graph())
+    cycles = _cycles(_graph(type_only=False))
     assert not cycles, "import cycles:\n" + "\n".join(" <-> ".join(c) for c in cycles)
+
+
+def test_no_import_cycles_counting_type_only_imports():
+    cycles = _cycles(_graph(type_only=True))
+    assert not cycles, "import cycles through type-only imports:\n" + "\n".join(
+        " <-> ".join(c) for c in cycles
+    )
 
 
 def test_no_private_names_across_modules():
     crossing = []
     for module, path in sorted(MODULES.items()):
-        for _, line, names in _imports(module, path):
+        for imp in _imports(module, path):
             # private modules (targetrank._atomic) are shared plumbing; private names are not
-            private = [n for n in names if n.startswith("_") and not n.startswith("__")]
+            private = [n for n in imp.names if n.startswith("_") and not n.startswith("__")]
             if private:
-                crossing.append(f"{path.relative_to(PACKAGE.parent)}:{line} imports {private}")
+                crossing.append(f"{path.relative_to(PACKAGE.parent)}:{imp.line} imports {private}")
     assert not crossing, "private names imported across modules:\n" + "\n".join(crossing)
 
 
@@ -291,17 +312,48 @@ def test_every_documented_variable_is_read_somewhere():
     [
         ("from targetrank.cli.rank import rank\n", "upward"),
         ("def f():\n    from targetrank import pipeline\n", "upward"),
-        ("from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    import targetrank.cli\n", "ok"),
+        (
+            "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    import targetrank.cli\n",
+            "upward",
+        ),
+        ("from targetrank.errors import UsageError\n", "ok"),
     ],
 )
 def test_the_checker_sees_upward_imports(tmp_path, source, expected):
     """The checker itself can fail: a module-level and a function-level upward import are seen."""
     path = tmp_path / "probe.py"
     path.write_text(source)
-    names = [_owner(n) for n, _, _ in _imports("targetrank.tables.probe", path)]
+    names = [_owner(i.module) for i in _imports("targetrank.tables.probe", path)]
     upward = [n for n in names if n and RANK[_prefix(n)] > RANK["targetrank.tables"]]
     assert bool(upward) == (expected == "upward")
 
 
 def test_the_checker_sees_a_cycle():
     assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+
+
+def test_the_checker_sees_a_cycle_through_a_type_only_import(tmp_path):
+    """results imports export at run time; a type-only import back closes a cycle."""
+    probe = tmp_path / "export.py"
+    probe.write_text(
+        "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n"
+        "    from targetrank.results import Ranking\n"
+    )
+    modules = {**MODULES, "targetrank.export": probe}
+    assert _cycles(_graph(modules, type_only=False)) == []
+    assert ["targetrank.export", "targetrank.results"] in _cycles(_graph(modules, type_only=True))
+
+
+def test_the_ranking_is_what_export_and_legend_read():
+    """export and legend type their input as protocols (no import of results back): a Ranking
+    must still be one, or writing a run folder would break at run time, not here."""
+    import polars as pl
+
+    from targetrank.export import RankingForExport
+    from targetrank.legend import RankingForLegend
+    from targetrank.results import Ranking
+
+    ranking = Ranking(pl.DataFrame(), {}, {}, rows=pl.DataFrame())
+    assert isinstance(ranking, RankingForExport)
+    assert isinstance(ranking, RankingForLegend)
+    assert not isinstance(object(), RankingForExport)

@@ -228,7 +228,7 @@ def test_tigit_checkpoint_score_is_one_answer_however_asked(one_answer):
 
 def _strategy_rows(symbols: list[str], strategies=None):
     from targetrank.model.rows import strategy_rows
-    from targetrank.strategies import load_strategies
+    from targetrank.strategy_file import load_strategies
 
     ids = t.resolve(symbols).targets["entrez_id"].to_list()
     return strategy_rows(t.load_features(), strategies or load_strategies(), ids)
@@ -250,7 +250,8 @@ def test_strategy_score_feature_is_the_weighted_score_and_one_answer():
 def test_strategy_score_never_reads_literature_or_leaky_weights():
     from dataclasses import replace
 
-    from targetrank.strategies import StrategySet, Weight, load_strategies
+    from targetrank.strategies import StrategySet, Weight
+    from targetrank.strategy_file import load_strategies
 
     base = load_strategies()
     fame = tuple(replace(s, weights=(Weight("pubmed_count_focused", 1.0),)) for s in base)

@@ -10,7 +10,8 @@ import pytest
 import targetrank as t
 from targetrank.errors import UsageError
 from targetrank.features.strategy import SC_NAMES, strategy_features
-from targetrank.strategies import STRATEGY_IDS, load_strategies, load_weights
+from targetrank.strategies import STRATEGY_IDS
+from targetrank.strategy_file import load_strategies, load_weights
 
 VALID = """
 seed_panel = ["TIGIT"]

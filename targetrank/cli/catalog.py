@@ -12,7 +12,7 @@ from targetrank.cli._common import render_table
 @click.option("--format", "fmt", type=click.Choice(["table", "csv"]), default="table")
 def strategies(path: str | None, fmt: str) -> None:
     """List the five strategy categories of the review, with compartments and weights."""
-    from targetrank.strategies import strategies as load
+    from targetrank.strategy_file import strategies as load
 
     table = load(path)
     if fmt == "csv":

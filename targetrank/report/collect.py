@@ -195,7 +195,7 @@ def _strategy_info(manifest: dict[str, Any], ids: list[str]) -> dict[str, dict[s
     if isinstance(info, dict):
         return info
     try:  # a run folder written before strategy_info was recorded
-        from targetrank.strategies import load_strategies
+        from targetrank.strategy_file import load_strategies
 
         loaded = load_strategies(manifest.get("strategies_file"))
         return {

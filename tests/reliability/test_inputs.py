@@ -181,7 +181,7 @@ def test_weights_outside_0_1_are_refused_naming_file_and_entry(runner, tmp_path,
 
 
 def test_weights_that_zero_a_whole_strategy_are_refused(runner, tmp_path):
-    from targetrank.strategies import load_strategies
+    from targetrank.strategy_file import load_strategies
 
     features = load_strategies().get("bone_resident").weight_map()
     path = tmp_path / "w.toml"
