@@ -85,6 +85,42 @@ def test_training_negatives_cannot_be_separated_by_fame(context):
         assert group.filter(pl.col("role") == "non_target").height > 0, strategy
 
 
+def test_each_background_draw_samples_new_unlabelled_genes_with_the_same_labels(context):
+    """PU bagging: the draws differ only in their background sample, never in the labels."""
+    args = (context.evidence, context.strategies, context.features, context.seed_entrez)
+    tables = [build_training_table(*args, seed=0, draw=d).rows for d in range(3)]
+    labelled = [t.filter(pl.col("role") != "background").drop("role") for t in tables]
+    background = [set(t.filter(pl.col("role") == "background")["entrez_id"]) for t in tables]
+    for d in (1, 2):
+        assert (
+            labelled[d].filter(pl.col("label") > 0).equals(labelled[0].filter(pl.col("label") > 0))
+        )
+        shared = len(background[0] & background[d]) / len(background[0])
+        assert shared < 0.5, (d, shared)  # mostly new genes, not a reshuffle of the same ones
+    # the same draw is the same sample (reproducible runs)
+    assert build_training_table(*args, seed=0, draw=1).rows.equals(tables[1])
+
+
+def test_ranker_averages_background_draws_and_scores_every_draw_out_of_fold(context, small):
+    from targetrank.model.ranker import LightGBMScorer
+
+    bagged = LightGBMScorer(**{**small, "n_repeats": 2, "n_bootstrap": 0}).fit(context)
+    assert bagged.card()["level2_ranker"]["background_draws"] == 2
+    assert len(bagged.full_models_) == 2
+    # a gene drawn as background in draw 1 only: draw 1 scores it with the fold model that left
+    # it out, draw 0 with the model on the whole table (which never saw it)
+    in_draw = [set(f) for f in bagged.fold_of_]
+    only_second = sorted(in_draw[1] - in_draw[0])[:3]
+    assert only_second
+    result = bagged.score(context.rows(only_second))
+    assert result.out_of_fold.all()
+    # switching bagging off trains every repeat on the same draw
+    single = LightGBMScorer(**{**small, "n_repeats": 2, "n_bootstrap": 0, "bag_background": False})
+    single.fit(context)
+    assert set(single.fold_of_[0]) == set(single.fold_of_[1])
+    assert single.card()["level2_ranker"]["background_draws"] == 1
+
+
 def test_known_non_targets_are_housekeeping_genes(context):
     table = build_training_table(
         context.evidence, context.strategies, context.features, context.seed_entrez, seed=0
