@@ -218,6 +218,42 @@ def test_genome_validation_tells_a_good_scorer_from_a_random_one():
     assert s["model"]["median_rank_grade5_ci95"][1] <= 20
 
 
+def test_temporal_check_counts_only_late_targets_of_phase_2_or_later():
+    """Targets without a 2016 drug, at grade >= 4: a scorer that finds only the old ones fails."""
+    n = 1000
+    keys = pl.DataFrame(
+        {
+            "strategy": ["s"] * n,
+            "entrez_id": np.arange(n),
+            "symbol": [f"G{i}" for i in range(n)],
+            "pubmed_count_focused": np.arange(n)[::-1],
+            "gated": [False] * n,
+            "housekeeping": [False] * n,
+        }
+    )
+    # 0-9 old approved targets, 10-19 late ones (phase 2+), 20-24 late but only preclinical
+    evidence = pl.DataFrame(
+        {"strategy": ["s"] * 25, "entrez_id": np.arange(25), "grade": [6] * 10 + [4] * 10 + [1] * 5}
+    )
+    late = list(range(10, 25))
+    old_only = np.where(np.arange(n) < 10, 10.0, 0.0) - np.arange(n) * 1e-3
+    finds_late = (
+        np.where((np.arange(n) >= 10) & (np.arange(n) < 25), 10.0, 0.0) - np.arange(n) * 1e-3
+    )
+    none = pl.DataFrame(schema={"strategy": pl.String, "symbol": pl.String, "source": pl.String})
+    g = genome_validation(
+        keys, {"old": old_only, "late": finds_late}, evidence, external=none, recent=late
+    )
+    s = g["per_strategy"]["s"]
+    assert s["late"]["n_temporal"] == 10  # the preclinical late targets are not counted
+    assert s["late"]["temporal_median_rank"] <= 10
+    assert s["old"]["temporal_median_rank"] > 20
+    assert s["late"]["temporal_recall_top100"] == 1.0
+    # without the list the check is skipped, not faked
+    plain = genome_validation(keys, {"late": finds_late}, evidence, external=none)
+    assert plain["per_strategy"]["s"]["late"]["temporal_median_rank"] is None
+
+
 def test_external_validation_lists_are_cited_and_not_in_the_training_labels():
     ext = external_targets()
     assert ext.height > 0
