@@ -236,7 +236,7 @@ def test_temporal_check_counts_only_late_targets_of_phase_2_or_later():
         {"strategy": ["s"] * 25, "entrez_id": np.arange(25), "grade": [6] * 10 + [4] * 10 + [1] * 5}
     )
     late = list(range(10, 25))
-    old_only = np.where(np.arange(n) < 10, 10.0, 0.0) - np.arange(n) * 1e-3
+    old_only = np.where(np.arange(n) < 10, 10.0, 0.0) + np.arange(n) * 1e-3  # late ones last
     finds_late = (
         np.where((np.arange(n) >= 10) & (np.arange(n) < 25), 10.0, 0.0) - np.arange(n) * 1e-3
     )
@@ -247,7 +247,7 @@ def test_temporal_check_counts_only_late_targets_of_phase_2_or_later():
     s = g["per_strategy"]["s"]
     assert s["late"]["n_temporal"] == 10  # the preclinical late targets are not counted
     assert s["late"]["temporal_median_rank"] <= 10
-    assert s["old"]["temporal_median_rank"] > 20
+    assert s["old"]["temporal_median_rank"] > 900
     assert s["late"]["temporal_recall_top100"] == 1.0
     # without the list the check is skipped, not faked
     plain = genome_validation(keys, {"late": finds_late}, evidence, external=none)
