@@ -254,7 +254,10 @@ def genome_validation_of(
         "weighted": WeightedScorer().fit(context).score(rows).scores,
         "pubmed_popularity": PopularityScorer().score(rows).scores,
     }
-    return genome_validation(keys.drop("_s", "gate"), scores, context.evidence, seed=seed)
+    recent = context.labels.filter(~pl.col("approved_drug_target").fill_null(False))["entrez_id"]
+    return genome_validation(
+        keys.drop("_s", "gate"), scores, context.evidence, recent=recent.to_list(), seed=seed
+    )
 
 
 def assemble(

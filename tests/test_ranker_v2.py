@@ -85,6 +85,42 @@ def test_training_negatives_cannot_be_separated_by_fame(context):
         assert group.filter(pl.col("role") == "non_target").height > 0, strategy
 
 
+def test_each_background_draw_samples_new_unlabelled_genes_with_the_same_labels(context):
+    """PU bagging: the draws differ only in their background sample, never in the labels."""
+    args = (context.evidence, context.strategies, context.features, context.seed_entrez)
+    tables = [build_training_table(*args, seed=0, draw=d).rows for d in range(3)]
+    labelled = [t.filter(pl.col("role") != "background").drop("role") for t in tables]
+    background = [set(t.filter(pl.col("role") == "background")["entrez_id"]) for t in tables]
+    for d in (1, 2):
+        assert (
+            labelled[d].filter(pl.col("label") > 0).equals(labelled[0].filter(pl.col("label") > 0))
+        )
+        shared = len(background[0] & background[d]) / len(background[0])
+        assert shared < 0.5, (d, shared)  # mostly new genes, not a reshuffle of the same ones
+    # the same draw is the same sample (reproducible runs)
+    assert build_training_table(*args, seed=0, draw=1).rows.equals(tables[1])
+
+
+def test_ranker_averages_background_draws_and_scores_every_draw_out_of_fold(context, small):
+    from targetrank.model.lightgbm_scorer import LightGBMScorer
+
+    bagged = LightGBMScorer(**{**small, "n_repeats": 2, "n_refits": 0}).fit(context)
+    assert bagged.card()["level2_ranker"]["background_draws"] == 2
+    assert len(bagged.full_models_) == 2
+    # a gene drawn as background in draw 1 only: draw 1 scores it with the fold model that left
+    # it out, draw 0 with the model on the whole table (which never saw it)
+    in_draw = [set(f) for f in bagged.fold_of_]
+    only_second = sorted(in_draw[1] - in_draw[0])[:3]
+    assert only_second
+    result = bagged.score(context.rows(only_second))
+    assert result.out_of_fold.all()
+    # switching bagging off trains every repeat on the same draw
+    single = LightGBMScorer(**{**small, "n_repeats": 2, "n_refits": 0, "bag_background": False})
+    single.fit(context)
+    assert set(single.fold_of_[0]) == set(single.fold_of_[1])
+    assert single.card()["level2_ranker"]["background_draws"] == 1
+
+
 def test_known_non_targets_are_housekeeping_genes(context):
     table = build_training_table(
         context.evidence, context.strategies, context.features, context.seed_entrez, seed=0
@@ -180,6 +216,42 @@ def test_genome_validation_tells_a_good_scorer_from_a_random_one():
     assert s["noise"]["median_rank_grade5"] > 300 and s["random"]["median_rank_grade5"] > 300
     assert s["model"]["recall_top100"] == 1.0
     assert s["model"]["median_rank_grade5_ci95"][1] <= 20
+
+
+def test_temporal_check_counts_only_late_targets_of_phase_2_or_later():
+    """Targets without a 2016 drug, at grade >= 4: a scorer that finds only the old ones fails."""
+    n = 1000
+    keys = pl.DataFrame(
+        {
+            "strategy": ["s"] * n,
+            "entrez_id": np.arange(n),
+            "symbol": [f"G{i}" for i in range(n)],
+            "pubmed_count_focused": np.arange(n)[::-1],
+            "gated": [False] * n,
+            "housekeeping": [False] * n,
+        }
+    )
+    # 0-9 old approved targets, 10-19 late ones (phase 2+), 20-24 late but only preclinical
+    evidence = pl.DataFrame(
+        {"strategy": ["s"] * 25, "entrez_id": np.arange(25), "grade": [6] * 10 + [4] * 10 + [1] * 5}
+    )
+    late = list(range(10, 25))
+    old_only = np.where(np.arange(n) < 10, 10.0, 0.0) + np.arange(n) * 1e-3  # late ones last
+    finds_late = (
+        np.where((np.arange(n) >= 10) & (np.arange(n) < 25), 10.0, 0.0) - np.arange(n) * 1e-3
+    )
+    none = pl.DataFrame(schema={"strategy": pl.String, "symbol": pl.String, "source": pl.String})
+    g = genome_validation(
+        keys, {"old": old_only, "late": finds_late}, evidence, external=none, recent=late
+    )
+    s = g["per_strategy"]["s"]
+    assert s["late"]["n_temporal"] == 10  # the preclinical late targets are not counted
+    assert s["late"]["temporal_median_rank"] <= 10
+    assert s["old"]["temporal_median_rank"] > 900
+    assert s["late"]["temporal_recall_top100"] == 1.0
+    # without the list the check is skipped, not faked
+    plain = genome_validation(keys, {"late": finds_late}, evidence, external=none)
+    assert plain["per_strategy"]["s"]["late"]["temporal_median_rank"] is None
 
 
 def test_external_validation_lists_are_cited_and_not_in_the_training_labels():

@@ -258,7 +258,8 @@ def evaluate(
     if genome:
         click.echo(
             "\nGenome-wide validation (all genes; gates first; model scores out-of-fold for "
-            "evidence targets; external = published lists outside the evidence base):"
+            "evidence targets; external = published lists outside the evidence base; temporal = "
+            "phase 2+ targets with no approved drug in DrugCentral 2016-05):"
         )
         vt = validation_table(genome).with_columns(pl.col(pl.Float64).round(2))
         click.echo(render_table(vt.to_dicts(), vt.columns, max_width=14))

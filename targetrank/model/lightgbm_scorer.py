@@ -56,6 +56,9 @@ class RankerConfig:
     cross_negatives: bool = True
     n_housekeeping: int = 20  # known non-targets per strategy (core-essential, ribosomal, MT)
     match_popularity: bool = True  # background matched to the positives' literature volume
+    # positive-unlabelled bagging: each repeat and each bootstrap replicate trains on its own
+    # background draw, and a gene's score averages the draws (less dependence on one sample)
+    bag_background: bool = True
     # feed the level-1 precedence prior to level 2: off by default, because "looks like a 2016
     # drug target" carries the literature's fame into the ranking (see README, Ranker v2)
     use_prior: bool = False
@@ -152,23 +155,20 @@ class LightGBMScorer:
         if cfg.features is not None:
             check_no_leakage(cfg.features, labels="clinical-evidence (level 2)")
 
-        # the training table first: its checks (e.g. a strategy without evidence) fail in
-        # milliseconds, before the genome-wide prior is fitted
-        self.training_: TrainingTable = build_training_table(
-            context.evidence,
-            context.strategies,
-            context.features,
-            context.seed_entrez,
-            n_background=cfg.n_background,
-            seed=context.seed,
-            cross_negatives=cfg.cross_negatives,
-            n_housekeeping=cfg.n_housekeeping,
-            match_on="pubmed_count_focused" if cfg.match_popularity else None,
-        )
+        # the training tables first: their checks (e.g. a strategy without evidence) fail in
+        # milliseconds, before the genome-wide prior is fitted. One table per background draw:
+        # repeat r trains on draw r, bootstrap replicate b on draw n_repeats + b
+        n_draws = cfg.n_repeats + cfg.n_refits
+        tables = [self._training_table(context, d if cfg.bag_background else 0)
+                  for d in range(n_draws)]  # fmt: skip
+        self.training_: TrainingTable = tables[0]
         self.prior_: PriorResult = self._fit_prior(context, cache)
         self.prior_map_ = self.prior_.table
 
-        train_rows = self.rows_for(context, self.training_.rows.select("strategy", "entrez_id"))
+        union = pl.concat([t.rows.select("strategy", "entrez_id") for t in tables]).unique(
+            maintain_order=True
+        )
+        union_rows = self.rows_for(context, union)
         requested = None
         if cfg.features is not None:
             from targetrank.features.strategy import SC_NAMES
@@ -181,16 +181,23 @@ class LightGBMScorer:
             ]
         exclude = ("strategy",) if cfg.use_prior else ("strategy", PRIOR_COLUMN)
         self.selection_: FeatureSelection = select_model_features(
-            train_rows, requested=requested, exclude=exclude
+            union_rows, requested=requested, exclude=exclude
         )
         self.feature_names_ = self.selection_.used
-        X = to_matrix(train_rows, self.feature_names_)
-        y = self.training_.rows["label"].to_numpy().astype(np.int64)
-        strat = self.training_.rows["strategy"].to_numpy()
-        target = self.training_.rows["entrez_id"].to_numpy()
+        union_X = to_matrix(union_rows, self.feature_names_)
+        position = {key: i for i, key in enumerate(union.iter_rows())}
 
-        targets = self.training_.targets
-        n_fits = cfg.n_repeats * cfg.n_folds + 1 + cfg.n_refits * (cfg.n_folds + 1)
+        def arrays(table: TrainingTable) -> tuple[np.ndarray, ...]:
+            rows = table.rows
+            idx = [position[key] for key in rows.select("strategy", "entrez_id").iter_rows()]
+            return (
+                union_X[idx],
+                rows["label"].to_numpy().astype(np.int64),
+                rows["strategy"].to_numpy(),
+                rows["entrez_id"].to_numpy(),
+            )
+
+        n_fits = (cfg.n_repeats + cfg.n_refits) * (cfg.n_folds + 1)
         done = 0
 
         def tick() -> None:
@@ -198,11 +205,16 @@ class LightGBMScorer:
             done += 1
             report("strategy ranker", done, n_fits)
 
-        # out-of-fold models, R repeats x K folds, grouped by target
+        # out-of-fold model sets, one per background draw (repeat): K fold models grouped by
+        # target, and a model on the whole table for the genes outside it
         self.fold_of_: list[dict[int, int]] = []
         self.oof_models_: list[list[StrategyRanker]] = []
+        self.full_models_: list[StrategyRanker] = []
         for r in range(cfg.n_repeats):
-            fold_of = self._assign_folds(targets, np.random.default_rng([context.seed, 1, r]))
+            X, y, strat, target = arrays(tables[r])
+            fold_of = self._assign_folds(
+                tables[r].targets, np.random.default_rng([context.seed, 1, r])
+            )
             models = []
             for k in range(cfg.n_folds):
                 keep = np.array([fold_of[t] != k for t in target])
@@ -210,12 +222,15 @@ class LightGBMScorer:
                 tick()
             self.fold_of_.append(fold_of)
             self.oof_models_.append(models)
-        self.full_model_ = self._fit(X, y, strat, seed=(context.seed, 99, 0))
-        tick()
+            self.full_models_.append(self._fit(X, y, strat, seed=(context.seed, 99, r)))
+            tick()
+        self.full_model_ = self.full_models_[0]
 
-        # bootstrap refits: new shuffle + resampled training targets per replicate
+        # bootstrap refits: a new background draw, shuffle and resampled targets per replicate
         self.boot_: list[tuple[dict[int, int], list[StrategyRanker], StrategyRanker]] = []
         for b in range(cfg.n_refits):
+            X, y, strat, target = arrays(tables[cfg.n_repeats + b])
+            targets = tables[cfg.n_repeats + b].targets
             rng = np.random.default_rng([context.seed, 2, b])
             fold_of = self._assign_folds(targets, rng)
             models = []
@@ -229,6 +244,21 @@ class LightGBMScorer:
             tick()
             self.boot_.append((fold_of, models, full))
         return self
+
+    def _training_table(self, context: ScoringContext, draw: int) -> TrainingTable:
+        cfg = self.config
+        return build_training_table(
+            context.evidence,
+            context.strategies,
+            context.features,
+            context.seed_entrez,
+            n_background=cfg.n_background,
+            seed=context.seed,
+            cross_negatives=cfg.cross_negatives,
+            n_housekeeping=cfg.n_housekeeping,
+            match_on="pubmed_count_focused" if cfg.match_popularity else None,
+            draw=draw,
+        )
 
     def _fit_prior(self, context: ScoringContext, cache: ModelCache | None) -> PriorResult:
         cfg = self.config
@@ -294,7 +324,7 @@ class LightGBMScorer:
         """The fitted state as JSON data: models in LightGBM's text format, frames as Arrow."""
         from targetrank.model.cache import frame_to_text
 
-        if not hasattr(self, "full_model_"):
+        if not hasattr(self, "full_models_"):
             raise ModelError("The ranker is not fitted", fix="call fit(context) first")
 
         def model(m: StrategyRanker) -> dict[str, Any]:
@@ -317,7 +347,7 @@ class LightGBMScorer:
             "feature_names": list(self.feature_names_),
             "fold_of": [folds(f) for f in self.fold_of_],
             "oof_models": [[model(m) for m in models] for models in self.oof_models_],
-            "full_model": model(self.full_model_),
+            "full_models": [model(m) for m in self.full_models_],
             "boot": [
                 {"fold_of": folds(f), "models": [model(m) for m in models], "full": model(full)}
                 for f, models, full in self.boot_
@@ -354,7 +384,8 @@ class LightGBMScorer:
         self.feature_names_ = names
         self.fold_of_ = [folds(f) for f in state["fold_of"]]
         self.oof_models_ = [[model(m) for m in models] for models in state["oof_models"]]
-        self.full_model_ = model(state["full_model"])
+        self.full_models_ = [model(m) for m in state["full_models"]]
+        self.full_model_ = self.full_models_[0]
         self.boot_ = [
             (folds(b["fold_of"]), [model(m) for m in b["models"]], model(b["full"]))
             for b in state["boot"]
@@ -392,69 +423,78 @@ class LightGBMScorer:
         return keys.join(rows, on=["strategy", "entrez_id"], how="left", maintain_order="left")
 
     # ------------------------------------------------------------------------------ scoring
-    def score(self, rows: pl.DataFrame) -> ScoreResult:
-        """Scores, contributions and bootstrap replicates for (target, strategy) rows."""
-        if not hasattr(self, "full_model_"):
+    def _prepared(self, rows: pl.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+        if not hasattr(self, "full_models_"):
             raise ModelError("The ranker is not fitted", fix="call fit(context) first")
         if PRIOR_COLUMN not in rows.columns:
             rows = rows.join(self.prior_map_, on="entrez_id", how="left", maintain_order="left")
-        X = to_matrix(rows, self.feature_names_)
-        target = rows["entrez_id"].to_numpy()
-        n = len(target)
-        in_train = np.isin(target, self.training_.targets)
+        return to_matrix(rows, self.feature_names_), rows["entrez_id"].to_numpy()
 
+    def _apply(
+        self,
+        fold_of: dict[int, int],
+        models: list[StrategyRanker],
+        full: StrategyRanker,
+        X: np.ndarray,
+        target: np.ndarray,
+        method: str,
+    ) -> np.ndarray:
+        """One model set's ``predict`` or ``explain`` output per row.
+
+        Each row gets the fold model that left its target out if the target is in the set's
+        training table, else the model fitted on the whole table.
+        """
+        folds = _fold_lookup(fold_of, target)
+        width = () if method == "predict" else (len(self.feature_names_) + 1,)
+        out = np.zeros((len(target), *width))
+        outside = folds < 0
+        if outside.any():
+            out[outside] = getattr(full, method)(X[outside])
+        for k, model in enumerate(models):
+            sel = folds == k
+            if sel.any():
+                out[sel] = getattr(model, method)(X[sel])
+        return out
+
+    def _in_training(self, target: np.ndarray) -> np.ndarray:
+        """Rows whose target is in some training table (scored out-of-fold there)."""
+        return np.any([_fold_lookup(f, target) >= 0 for f in self.fold_of_], axis=0)
+
+    def score(self, rows: pl.DataFrame) -> ScoreResult:
+        """Scores, contributions and bootstrap replicates for (target, strategy) rows.
+
+        A row's score is the mean over the background draws of the model that never saw the
+        row's target (its fold model where the target is in that draw's table, else the model
+        fitted on the whole table), so no reported score used the target's own labels.
+        """
+        X, target = self._prepared(rows)
+        n, R = len(target), len(self.oof_models_)
         scores = np.zeros(n)
         contrib = np.zeros((n, len(self.feature_names_) + 1))
-        outside = ~in_train
-        # the rows outside the training set (all but ~100 genome-wide) are copied out once,
-        # not once per bootstrap replicate
-        X_outside = X[outside] if outside.any() else None
-        if X_outside is not None:
-            scores[outside] = self.full_model_.predict(X_outside)
-            contrib[outside] = self.full_model_.explain(X_outside)
-        for fold_of, models in zip(self.fold_of_, self.oof_models_, strict=True):
-            folds = _fold_lookup(fold_of, target)
-            for k, model in enumerate(models):
-                sel = in_train & (folds == k)
-                if sel.any():
-                    scores[sel] += model.predict(X[sel]) / len(self.oof_models_)
-                    contrib[sel] += model.explain(X[sel]) / len(self.oof_models_)
-
+        sets = zip(self.fold_of_, self.oof_models_, self.full_models_, strict=True)
+        for fold_of, models, full in sets:
+            scores += self._apply(fold_of, models, full, X, target, "predict") / R
+            contrib += self._apply(fold_of, models, full, X, target, "explain") / R
         replicates = np.zeros((len(self.boot_), n))
         for b, (fold_of, models, full) in enumerate(self.boot_):
-            if X_outside is not None:
-                replicates[b, outside] = full.predict(X_outside)
-            folds = _fold_lookup(fold_of, target)
-            for k, model in enumerate(models):
-                sel = in_train & (folds == k)
-                if sel.any():
-                    replicates[b, sel] = model.predict(X[sel])
+            replicates[b] = self._apply(fold_of, models, full, X, target, "predict")
         return ScoreResult(
             scores,
             contrib,
             list(self.feature_names_),
             replicates if len(self.boot_) else None,
-            in_train,
+            self._in_training(target),
         )
 
     def point_scores(self, rows: pl.DataFrame) -> np.ndarray:
         """The scores of :meth:`score` without contributions or replicates (genome ranks)."""
-        if not hasattr(self, "full_model_"):
-            raise ModelError("The ranker is not fitted", fix="call fit(context) first")
-        if PRIOR_COLUMN not in rows.columns:
-            rows = rows.join(self.prior_map_, on="entrez_id", how="left", maintain_order="left")
-        X = to_matrix(rows, self.feature_names_)
-        target = rows["entrez_id"].to_numpy()
-        in_train = np.isin(target, self.training_.targets)
+        X, target = self._prepared(rows)
         scores = np.zeros(len(target))
-        if (~in_train).any():
-            scores[~in_train] = self.full_model_.predict(X[~in_train])
-        for fold_of, models in zip(self.fold_of_, self.oof_models_, strict=True):
-            folds = _fold_lookup(fold_of, target)
-            for k, model in enumerate(models):
-                sel = in_train & (folds == k)
-                if sel.any():
-                    scores[sel] += model.predict(X[sel]) / len(self.oof_models_)
+        R = len(self.oof_models_)
+        for fold_of, models, full in zip(
+            self.fold_of_, self.oof_models_, self.full_models_, strict=True
+        ):
+            scores += self._apply(fold_of, models, full, X, target, "predict") / R
         return scores
 
     def training_scores(self) -> pl.DataFrame:
@@ -480,6 +520,7 @@ class LightGBMScorer:
                 "repeats": cfg.n_repeats,
                 "fold_unit": "target (all strategy rows of a target share a fold)",
                 "background_per_strategy": cfg.n_background,
+                "background_draws": (cfg.n_repeats + cfg.n_refits) if cfg.bag_background else 1,
                 "bootstrap_replicates": cfg.n_refits,
                 "label_counts": self.training_.label_counts(),
                 "group_sizes": dict(

@@ -61,6 +61,7 @@ def build_training_table(
     cross_negatives: bool = True,
     n_housekeeping: int = 20,
     match_on: str | None = "pubmed_count_focused",
+    draw: int = 0,
 ) -> TrainingTable:
     """Assemble the level-2 training rows.
 
@@ -79,6 +80,9 @@ def build_training_table(
             per strategy.
         match_on: Column whose distribution the background matches to the positives' (None:
             uniform sampling).
+        draw: Which background draw (0, 1, ...): the ranker trains one model set per draw and
+            averages them (positive-unlabelled bagging), so no single sample of unlabelled genes
+            decides a ranking.
     """
     from targetrank.features.gates import HOUSEKEEPING, gate_frame
 
@@ -124,7 +128,7 @@ def build_training_table(
                     pl.lit("other_strategy").alias("role"),
                 )
             )
-        rng = np.random.default_rng([seed, i])
+        rng = np.random.default_rng([seed, i] if draw == 0 else [seed, i, draw])
         reachable = [g for g in strategy.gates if g != "not_housekeeping"]
         passing = gate_frame(universe, tuple(reachable)).filter(pl.col("gate") == "")
         strategy_pool = pool[np.isin(pool, passing["entrez_id"].to_numpy())]

@@ -9,6 +9,9 @@ for evidence-base targets (scored by models that never saw the target's labels i
 - an **external** check on targets named by published sources that are not the evidence base
   (``targetrank/data/external_validation.tsv``), counting only those the evidence base does not
   already hold for the strategy;
+- a **temporal** check: evidence targets at phase 2 or later (grade >= 4) that had no approved
+  drug in DrugCentral's May 2016 release, i.e. targets whose clinical success came after the
+  literature of that time had made other targets famous (``recent``);
 - Spearman correlation between score and focused PubMed count (a fame detector scores high);
 - top-100 overlap between strategies and the number of housekeeping genes in each top 100.
 
@@ -17,7 +20,7 @@ Ranks follow the run's rule: genes passing the strategy's gates first, then scor
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +62,7 @@ def genome_validation(
     evidence: pl.DataFrame,
     *,
     external: pl.DataFrame | None = None,
+    recent: Sequence[int] | None = None,
     seed: int = 0,
 ) -> dict[str, Any]:
     """Genome-wide metrics per strategy and method.
@@ -69,6 +73,7 @@ def genome_validation(
         scores: Method -> one score per row of ``keys`` ("random" is added here).
         evidence: The evidence base (strategy, entrez_id, grade).
         external: The external list (default: the shipped file).
+        recent: Entrez ids without an approved drug in 2016 (the temporal check; None: skipped).
         seed: Seed of the random baseline and the bootstrap.
     """
     external = external_targets() if external is None else external
@@ -93,6 +98,13 @@ def genome_validation(
                 .join(ev, on="entrez_id", how="anti")["rank"]
                 .to_numpy()
             )
+            late = (
+                hit.filter((pl.col("grade") >= 4) & pl.col("entrez_id").is_in(list(recent)))[
+                    "rank"
+                ].to_numpy()
+                if recent is not None
+                else np.array([])
+            )
             top = part.filter(pl.col("rank") <= TOP)
             tops[method][sid] = set(top["symbol"].to_list())
             rho = part.select(pl.corr("score", "pubmed_count_focused", method="spearman")).item()
@@ -107,6 +119,9 @@ def genome_validation(
                 "external_recall_top100": float((ext <= TOP).mean()) if ext.size else None,
                 "external_median_rank": float(np.median(ext)) if ext.size else None,
                 "n_external": int(ext.size),
+                "temporal_median_rank": float(np.median(late)) if late.size else None,
+                "temporal_recall_top100": float((late <= TOP).mean()) if late.size else None,
+                "n_temporal": int(late.size),
                 "spearman_pubmed": float(rho) if rho is not None else None,
                 "housekeeping_in_top100": int(top["housekeeping"].sum()),
                 "gated_in_top100": int(top["gated"].sum()),
@@ -137,6 +152,8 @@ def validation_table(result: Mapping[str, Any]) -> pl.DataFrame:
                     "external_recall_top100": r["external_recall_top100"],
                     "external_median_rank": r["external_median_rank"],
                     "n_external": r["n_external"],
+                    "temporal_median_rank": r.get("temporal_median_rank"),
+                    "n_temporal": r.get("n_temporal", 0),
                     "spearman_pubmed": r["spearman_pubmed"],
                     "housekeeping_in_top100": r["housekeeping_in_top100"],
                 }
