@@ -1,6 +1,8 @@
 """Connectors: I/O only.
 
-Each module here reads one upstream source (a local file of ``../shared``, the Open Targets API or
-bulk downloads, the DepMap portal) and returns raw or lightly typed polars frames. No feature logic
-lives here, and nothing here prints.
+The modules here read upstream sources (local files of ``../shared``, the Open Targets API or
+bulk downloads, the DepMap portal) and return raw or lightly typed polars frames, one job per
+module: a source's transport (``*_client``), release discovery (``*_release``), readers, and the
+one call its fetch step makes (``opentargets``, ``depmap``). No feature logic lives here, and
+nothing here prints.
 """
