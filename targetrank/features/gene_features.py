@@ -451,7 +451,13 @@ def hpa_tissue(genes: pl.DataFrame, tables: Tables) -> pl.DataFrame:
     with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN rows give NaN, as wanted
         max_log = np.nanmax(logs, axis=1, keepdims=True)
-        tau_values = np.nansum(1 - logs / max_log, axis=1) / (present - 1)
+        terms = np.nan_to_num(1 - logs / max_log, nan=0.0)
+        # column by column: np.nansum's pairwise SIMD sum depends on memory alignment, which
+        # gave rebuilds one ulp apart on some machines
+        total = np.zeros(terms.shape[0])
+        for j in range(terms.shape[1]):
+            total += terms[:, j]
+        tau_values = total / (present - 1)
     tau_values[(max_log[:, 0] <= 0) | np.isnan(max_log[:, 0]) | (present < 2)] = np.nan
     n = len(tissues)
     tau = pl.Series("tau", tau_values).fill_nan(None)
