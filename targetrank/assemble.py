@@ -283,9 +283,8 @@ def assemble(
         p_top10 = pl.Series("p_top10", [None] * len(ranks), dtype=pl.Float64)
     if result.contributions is not None:
         from targetrank.features import REGISTRY
-        from targetrank.features.strategy import SC_FEATURES
 
-        specs = REGISTRY.specs() | {s.name: s for s in SC_FEATURES}
+        specs = REGISTRY.all_specs()
         labels = [_plain(f, specs) for f in result.feature_names]
         drivers = drivers_text(result.contributions, result.feature_names, labels)
     else:

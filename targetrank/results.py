@@ -173,9 +173,8 @@ class Ranking:
             )
         i = int(idx[0])
         from targetrank.features import REGISTRY
-        from targetrank.features.strategy import SC_FEATURES
 
-        specs = REGISTRY.specs() | {s.name: s for s in SC_FEATURES}
+        specs = REGISTRY.all_specs()
         contrib = self.contributions[i]
         values = [self.rows[f][i] if f in self.rows.columns else None for f in self.feature_names]
         drivers = pl.DataFrame(

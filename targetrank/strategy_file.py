@@ -33,9 +33,8 @@ DEFAULT_FILE = "strategies.toml"
 
 def _known_features() -> set[str]:
     from targetrank.features import REGISTRY
-    from targetrank.features.strategy import SC_FEATURES
 
-    return set(REGISTRY.specs()) | {s.name for s in SC_FEATURES}
+    return set(REGISTRY.all_specs())
 
 
 def _err(source: str, entry: str, what: str, fix: str, kind: str = "strategy file") -> UsageError:

@@ -6,7 +6,13 @@ import polars as pl
 import pytest
 
 from targetrank.errors import DataError, UsageError
-from targetrank.features import FeatureRegistry, FeatureSpec, build_feature_table, register
+from targetrank.features import (
+    FeatureGroup,
+    FeatureRegistry,
+    FeatureSpec,
+    build_feature_table,
+    register,
+)
 from targetrank.features.schema import validate_features
 
 GENES = pl.DataFrame(
@@ -83,3 +89,28 @@ def test_global_registry_declares_leakage_features():
     leaky = set(REGISTRY.leakage_features())
     assert {"ot_max_clinical_stage", "ot_tract_clinical", "ot_prio_maxClinicalTrialPhase"} <= leaky
     assert "is_surface" not in leaky
+
+
+def test_strategy_conditioned_features_live_in_the_registry_but_not_the_feature_table():
+    from targetrank.features import REGISTRY
+    from targetrank.features.schema import feature_schema
+
+    assert "sc_strategy_score" in REGISTRY.conditioned
+    assert "sc_strategy_score" in REGISTRY.all_specs()
+    assert "sc_strategy_score" not in REGISTRY.specs()  # computed per strategy, never stored
+    assert "sc_strategy_score" not in feature_schema().columns()
+
+
+def test_a_conditioned_feature_may_not_shadow_a_gene_level_column():
+    reg = FeatureRegistry()
+    spec = FeatureSpec("x", pl.Float64, "a gene-level column", family="custom")
+    reg.add(FeatureGroup("g", (spec,), lambda genes, tables: genes, (), ()))
+    with pytest.raises(UsageError, match="already registered"):
+        reg.add_conditioned([FeatureSpec("x", pl.Float64, "per strategy", family="custom")])
+    reg.add_conditioned([FeatureSpec("sc_x", pl.Float64, "per strategy", family="custom")])
+    with pytest.raises(UsageError, match="already registered"):  # nor the other way round
+        reg.add(
+            FeatureGroup(
+                "h", (FeatureSpec("sc_x", pl.Float64, "", family="custom"),), print, (), ()
+            )
+        )

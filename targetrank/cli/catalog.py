@@ -41,7 +41,6 @@ def list_features(fmt: str) -> None:
     import polars as pl
 
     from targetrank.features import REGISTRY
-    from targetrank.features.strategy import SC_FEATURES
 
     rows = []
     for group in REGISTRY.groups.values():
@@ -56,7 +55,7 @@ def list_features(fmt: str) -> None:
                     "description": spec.description,
                 }
             )
-    for spec in SC_FEATURES:
+    for spec in REGISTRY.conditioned.values():
         rows.append(
             {
                 "name": spec.name,

@@ -3,7 +3,8 @@
 Importing this package registers every built-in feature group (see :mod:`.registry`).
 """
 
-from targetrank.features import biology, gene_features, slots  # noqa: F401  (registers groups)
+# importing these registers their groups (strategy: the sc_* conditioned columns)
+from targetrank.features import biology, gene_features, slots, strategy  # noqa: F401
 from targetrank.features.registry import (
     REGISTRY,
     FeatureGroup,

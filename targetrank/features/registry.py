@@ -110,10 +110,29 @@ class FeatureRegistry:
     """Ordered registry of feature groups, keyed by group key and by column name."""
 
     groups: dict[str, FeatureGroup] = field(default_factory=dict)
+    #: strategy-conditioned columns (``sc_*``): computed per (gene, strategy) row from the gene
+    #: table and a strategy's compartments, never stored in the feature table
+    conditioned: dict[str, FeatureSpec] = field(default_factory=dict)
+
+    def add_conditioned(self, specs: Iterable[FeatureSpec]) -> None:
+        """Register strategy-conditioned columns; a name may not shadow a gene-level column."""
+        known = self.specs()
+        for spec in specs:
+            if spec.name in known:
+                raise UsageError(
+                    f"Feature '{spec.name}' is already registered as a gene-level column",
+                    input="strategy-conditioned features",
+                    fix="give the strategy-conditioned feature a unique name (sc_...)",
+                )
+            self.conditioned[spec.name] = spec
+
+    def all_specs(self) -> dict[str, FeatureSpec]:
+        """Gene-level and strategy-conditioned specs: every column a model row can hold."""
+        return self.specs() | self.conditioned
 
     def add(self, group: FeatureGroup) -> None:
         """Register a group; a column name may be defined only once."""
-        known = self.specs()
+        known = self.specs() | self.conditioned
         for spec in group.specs:
             if spec.name in known and group.key not in self.groups:
                 raise UsageError(

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import polars as pl
 
-from targetrank.features.registry import FeatureSpec
+from targetrank.features.registry import REGISTRY, FeatureSpec
 
 if TYPE_CHECKING:
     from targetrank.strategies import Strategy
@@ -72,6 +72,7 @@ SC_FEATURES: tuple[FeatureSpec, ...] = (
     ),
 )
 SC_NAMES = [s.name for s in SC_FEATURES]
+REGISTRY.add_conditioned(SC_FEATURES)
 
 _BLOOD_CELLS = [
     "hpa_blood_basophil",

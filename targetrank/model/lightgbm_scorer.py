@@ -171,11 +171,11 @@ class LightGBMScorer:
         union_rows = self.rows_for(context, union)
         requested = None
         if cfg.features is not None:
-            from targetrank.features.strategy import SC_NAMES
+            from targetrank.features import REGISTRY
 
             requested = [
                 *cfg.features,
-                *SC_NAMES,
+                *REGISTRY.conditioned,
                 PRIOR_COLUMN,
                 *[indicator_name(s) for s in self.strategy_ids_],
             ]

@@ -178,9 +178,8 @@ def _provenance(name: str, releases: dict[str, Any], version: str) -> tuple[str,
 def _labels(names: list[str]) -> dict[str, str]:
     from targetrank.display import plain_name as _plain
     from targetrank.features import REGISTRY
-    from targetrank.features.strategy import SC_FEATURES
 
-    specs = REGISTRY.specs() | {s.name: s for s in SC_FEATURES}
+    specs = REGISTRY.all_specs()
     return {n: _plain(n, specs) for n in names}
 
 

@@ -56,9 +56,8 @@ def explain_from_run(run_dir: str | Path, target: str, strategy: str, *, n: int 
     bias = drivers.filter(pl.col("feature") == "(bias)")["contribution"]
     from targetrank.display import plain_name as _plain
     from targetrank.features import REGISTRY
-    from targetrank.features.strategy import SC_FEATURES
 
-    specs = REGISTRY.specs() | {s.name: s for s in SC_FEATURES}
+    specs = REGISTRY.all_specs()
     table = (
         drivers.filter(pl.col("feature") != "(bias)")
         .with_columns(
