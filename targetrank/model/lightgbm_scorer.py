@@ -6,16 +6,19 @@ when asked, the level-1 prior of :mod:`.prior`).
 Fitting does, in order:
 
 1. **Level 1** (:mod:`.prior`): an out-of-fold genome-wide precedence probability per gene.
-2. **Level 2 training table** (:mod:`.training`): per strategy, its evidence targets (graded),
-   the seed panel and a background sample (label 0).
-3. **Out-of-fold models**: training targets are split into K folds *by target* (all of a target's
-   rows, in every strategy, share a fold), repeated R times with different shuffles. A training
-   target is always scored by the R models whose training excluded it, so no score reported for
-   an evidence-base target used that target's labels in any strategy. Every other gene is scored
-   by the model fitted on all labels.
-4. **Bootstrap refits** (``n_refits`` = B): B replicates re-run step 3 once with a new shuffle and
-   bootstrap-resampled training targets, giving each row B scores, hence rank intervals and
-   P(top 10). (The evaluation's ``n_resamples`` is another bootstrap: of the evaluated targets.)
+2. **Level 2 training tables** (:mod:`.training`): per strategy, its evidence targets (graded),
+   the seed panel, other strategies' targets, known non-targets and a literature-matched
+   background sample (label 0) — one table per background draw (positive-unlabelled bagging).
+3. **Out-of-fold model sets**, one per repeat r = 1..R, each on its own background draw: the
+   draw's targets are split into K folds *by target* (all of a target's rows, in every strategy,
+   share a fold), plus a model on the draw's whole table. A row's score is the mean over the R
+   sets of the one model that never saw its target: the fold model that left it out where the
+   draw holds it, else the whole-table model. So no score reported for an evidence-base target
+   used that target's labels in any strategy, and no single background sample decides a ranking.
+4. **Bootstrap refits** (``n_refits`` = B): B replicates re-run step 3 once, each with its own
+   background draw, shuffle and bootstrap-resampled training targets, giving each row B scores,
+   hence rank intervals and P(top 10). (The evaluation's ``n_resamples`` is another bootstrap:
+   of the evaluated targets.)
 
 Contributions are LightGBM's exact TreeSHAP (``pred_contrib``), averaged over the same models as
 the score, so they sum to it.
