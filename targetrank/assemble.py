@@ -141,6 +141,20 @@ def fit_scorer(
     return fit_cached(scorer, context, store)
 
 
+def scored_rows(scorer: Scorer, cached: Any) -> Any:
+    """``scorer`` computing each (strategy, gene) row once, kept beside cached models.
+
+    See :class:`targetrank.model.cache.ScoredRows`.
+
+    Call ``save()`` on it once the run has scored what it needs.
+    """
+    from targetrank.model.cache import ScoredRows
+
+    key = getattr(cached, "key", None)
+    store = getattr(cached, "store", None)
+    return ScoredRows(scorer, store, key, reuse=bool(getattr(cached, "used", False)))
+
+
 def evaluation_cached(
     compute: Callable[[], dict[str, Any]],
     cached: Any,
@@ -159,7 +173,9 @@ def evaluation_cached(
         return compute()
     from targetrank.model.cache import ModelCache, cache_key, default_root
 
-    store = ModelCache(default_root(cache_dir), notice or no_notice)
+    store = getattr(cached, "store", None) or ModelCache(
+        default_root(cache_dir), notice or no_notice
+    )
     eval_key = cache_key({"model": key, "model_card_evaluation": list(shown)})
     if cached.used:
         state = store.load(eval_key)
