@@ -111,6 +111,11 @@ class LightGBMScorer:
 
         ``cache``: reuse (or store) the level-1 prior, which depends only on the feature table,
         the labels, the seed and the prior settings, so a changed strategy file keeps it.
+
+        The prior is fitted here only when it feeds level 2 (``use_prior``); otherwise (the
+        default) the model card's context metrics are its only use, and it is fitted the first
+        time ``prior_`` is read (the card, the model cache, ``evaluate``): same numbers, and
+        fitting and scoring alone skip it.
         """
         cfg = self.config
         report = context.progress
@@ -133,8 +138,10 @@ class LightGBMScorer:
             n_housekeeping=cfg.n_housekeeping,
             match_on="pubmed_count_focused" if cfg.match_popularity else None,
         )
-        self.prior_: PriorResult = self._fit_prior(context, cache)
-        self.prior_map_ = self.prior_.table
+        self._prior: PriorResult | None = None
+        self._prior_cache = cache
+        if cfg.use_prior:
+            self._prior = self._fit_prior(context, cache)
 
         train_rows = self.rows_for(context, self.training_.rows.select("strategy", "entrez_id"))
         requested = None
@@ -197,6 +204,24 @@ class LightGBMScorer:
             tick()
             self.boot_.append((fold_of, models, full))
         return self
+
+    @property
+    def prior_(self) -> PriorResult:
+        """The level-1 prior (fitted on first use when level 2 does not use it)."""
+        if getattr(self, "_prior", None) is None:
+            if not hasattr(self, "_context"):
+                raise AttributeError("prior_: the ranker is not fitted")
+            self._prior = self._fit_prior(self._context, getattr(self, "_prior_cache", None))
+        return self._prior
+
+    @property
+    def prior_map_(self) -> pl.DataFrame:
+        """``entrez_id, prior_precedence`` for every gene."""
+        return self.prior_.table
+
+    def _uses_prior(self) -> bool:
+        """Whether level 2 reads the prior (then rows must carry its column)."""
+        return self.config.use_prior or PRIOR_COLUMN in getattr(self, "feature_names_", ())
 
     def _fit_prior(self, context: ScoringContext, cache: ModelCache | None) -> PriorResult:
         cfg = self.config
@@ -309,8 +334,7 @@ class LightGBMScorer:
         self.seed_ = int(state["seed"])
         self._context = context
         self.strategy_ids_ = list(state["strategy_ids"])
-        self.prior_ = _prior_from_state(state["prior"])
-        self.prior_map_ = self.prior_.table
+        self._prior = _prior_from_state(state["prior"])
         training = state["training"]
         self.training_ = TrainingTable(
             frame_from_text(training["rows"]),
@@ -354,9 +378,9 @@ class LightGBMScorer:
     def rows_for(self, context: ScoringContext, keys: pl.DataFrame) -> pl.DataFrame:
         """Model-ready rows (features, sc_*, prior, indicators) for (strategy, entrez_id) keys."""
         ids = keys["entrez_id"].unique().to_list()
-        rows = context.rows(ids).join(
-            self.prior_map_, on="entrez_id", how="left", maintain_order="left"
-        )
+        rows = context.rows(ids)
+        if self._uses_prior():
+            rows = rows.join(self.prior_map_, on="entrez_id", how="left", maintain_order="left")
         return keys.join(rows, on=["strategy", "entrez_id"], how="left", maintain_order="left")
 
     # ------------------------------------------------------------------------------ scoring
@@ -364,7 +388,7 @@ class LightGBMScorer:
         """Scores, contributions and bootstrap replicates for (target, strategy) rows."""
         if not hasattr(self, "full_model_"):
             raise ModelError("The ranker is not fitted", fix="call fit(context) first")
-        if PRIOR_COLUMN not in rows.columns:
+        if PRIOR_COLUMN not in rows.columns and self._uses_prior():
             rows = rows.join(self.prior_map_, on="entrez_id", how="left", maintain_order="left")
         X = to_matrix(rows, self.feature_names_)
         target = rows["entrez_id"].to_numpy()
@@ -409,7 +433,7 @@ class LightGBMScorer:
         """The scores of :meth:`score` without contributions or replicates (genome ranks)."""
         if not hasattr(self, "full_model_"):
             raise ModelError("The ranker is not fitted", fix="call fit(context) first")
-        if PRIOR_COLUMN not in rows.columns:
+        if PRIOR_COLUMN not in rows.columns and self._uses_prior():
             rows = rows.join(self.prior_map_, on="entrez_id", how="left", maintain_order="left")
         X = to_matrix(rows, self.feature_names_)
         target = rows["entrez_id"].to_numpy()
