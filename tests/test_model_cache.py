@@ -378,22 +378,23 @@ def test_weighted_scorer_is_never_cached(tmp_path):
     assert not (tmp_path / "models").exists()
 
 
-def test_warm_run_reuses_the_model_card_evaluation(tmp_path, monkeypatch):
+def test_warm_run_reuses_the_model_card_evaluation(cold, tmp_path, monkeypatch):
     """The evaluation depends only on the cached models and the strategies shown: a warm run
     returns the stored one, equal to the cold run's, and never recomputes it."""
     import targetrank.steps.rank as rank_step
 
-    cold = tiny_rank(tmp_path / "cache", evaluate_model=True)
-    assert {"evaluation", "genome_validation"} <= set(cold.model_card)
+    cache = copy_cache(cold[0], tmp_path)  # the models (the evaluation is not stored yet)
+    first = tiny_rank(cache, evaluate_model=True)
+    assert {"evaluation", "genome_validation"} <= set(first.model_card)
 
     def fail(*args, **kwargs):
         raise AssertionError("the warm run recomputed the evaluation")
 
     monkeypatch.setattr(rank_step, "quick_evaluation", fail)
-    warm = tiny_rank(tmp_path / "cache", evaluate_model=True)
+    warm = tiny_rank(cache, evaluate_model=True)
     assert warm.manifest["model_cache"]["used"] is True
     for part in ("evaluation", "genome_validation"):
-        assert json.dumps(warm.model_card[part]) == json.dumps(cold.model_card[part])
+        assert json.dumps(warm.model_card[part]) == json.dumps(first.model_card[part])
     # another strategy subset is another evaluation: computed, not taken from the full one
     with pytest.raises(AssertionError, match="recomputed"):
-        tiny_rank(tmp_path / "cache", evaluate_model=True, strategies=["bone_resident"])
+        tiny_rank(cache, evaluate_model=True, strategies=["bone_resident"])
