@@ -280,10 +280,29 @@ def genome_validation_of(
     return genome_validation(keys.drop("_s", "gate"), scores, context.evidence, seed=seed)
 
 
+def top_drivers(result: ScoreResult) -> list[str]:
+    """The ``top_drivers`` text of each scored row (empty without contributions)."""
+    if result.contributions is None:
+        return [""] * len(result.scores)
+    from targetrank.features import REGISTRY
+    from targetrank.features.strategy import SC_FEATURES
+
+    specs = REGISTRY.specs() | {s.name: s for s in SC_FEATURES}
+    labels = [_plain(f, specs) for f in result.feature_names]
+    return drivers_text(result.contributions, result.feature_names, labels)
+
+
 def assemble(
-    rows: pl.DataFrame, result: ScoreResult, inputs: RankInputs, genome: pl.DataFrame
+    rows: pl.DataFrame,
+    result: ScoreResult,
+    inputs: RankInputs,
+    genome: pl.DataFrame,
+    drivers: list[str] | None = None,
 ) -> pl.DataFrame:
-    """The ranking table (``RANKING_COLUMNS``) of the scored rows."""
+    """The ranking table (``RANKING_COLUMNS``) of the scored rows.
+
+    ``drivers``: the rows' ``top_drivers`` texts when already made (else :func:`top_drivers`).
+    """
     strategy = rows["strategy"].to_numpy()
     symbols = rows["symbol"].to_numpy()
     scores = np.asarray(result.scores, dtype=float)
@@ -301,15 +320,8 @@ def assemble(
     else:
         low, high = ranks, ranks
         p_top10 = pl.Series("p_top10", [None] * len(ranks), dtype=pl.Float64)
-    if result.contributions is not None:
-        from targetrank.features import REGISTRY
-        from targetrank.features.strategy import SC_FEATURES
-
-        specs = REGISTRY.specs() | {s.name: s for s in SC_FEATURES}
-        labels = [_plain(f, specs) for f in result.feature_names]
-        drivers = drivers_text(result.contributions, result.feature_names, labels)
-    else:
-        drivers = [""] * len(ranks)
+    if drivers is None:
+        drivers = top_drivers(result)
     ev = inputs.evidence.select(
         "strategy",
         "entrez_id",

@@ -168,7 +168,15 @@ def test_cold_run_stores_the_scored_rows_beside_the_models(cold):
     assert len(arrays["point_keys"]) > 100_000 and len(meta["feature_names"]) > 50
 
 
-def test_warm_run_reads_scores_and_drivers_instead_of_computing_them(cold, tmp_path, count_scoring):
+def test_warm_run_reads_scores_and_drivers_instead_of_computing_them(
+    cold, tmp_path, count_scoring, monkeypatch
+):
+    import targetrank.assemble as assemble
+
+    def fail(*args, **kwargs):
+        raise AssertionError("the warm run formatted the driver texts again")
+
+    monkeypatch.setattr(assemble, "drivers_text", fail)
     cache, out, _ = cold
     warm = tiny_rank(copy_cache(cache, tmp_path))
     assert count_scoring == {"score": [], "point_scores": []}
@@ -180,7 +188,12 @@ def test_another_panel_reuses_the_scored_rows_and_adds_its_own(cold, tmp_path, c
     panel = ["TIGIT", "SOST", "CD19"]  # CD19 is not in the cold run's panel
     warm = tiny_rank(cache, targets=panel)
     assert count_scoring == {"score": [5], "point_scores": []}  # CD19's 5 rows, nothing else
-    fresh = tiny_rank(tmp_path / "fresh", targets=panel, cache=False)
+    # the same panel with the models only (no stored rows): every row computed in this run
+    alone = copy_cache(cold[0], tmp_path / "alone")
+    for path in (alone / "models").glob(f"*{ARRAYS_SUFFIX}"):
+        path.unlink()
+    fresh = tiny_rank(alone, targets=panel)
+    assert count_scoring["score"] == [5, 15]
     same_files(fresh.write(tmp_path / "fresh-run"), warm.write(tmp_path / "warm-run"))
     count_scoring["score"].clear()
     again = tiny_rank(cache, targets=["CD19"], strategies=["engineered_cell_therapy"])

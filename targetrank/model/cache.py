@@ -23,7 +23,7 @@ import json
 import os
 import re
 import zlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -423,6 +423,9 @@ class ScoredRows:
         # rows with a point score; rows with every part of a ScoreResult (a subset of them)
         self._point = (empty, np.empty(0))
         self._full: dict[str, Any] = {"keys": empty}
+        # per-row texts derived from the results (e.g. the top drivers): name -> (keys, texts)
+        self._texts: dict[str, tuple[np.ndarray, list[str]]] = {}
+        self._stored_texts: dict[str, tuple[np.ndarray, np.ndarray]] = {}
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("__") or name == "scorer":
@@ -520,6 +523,42 @@ class ScoredRows:
             pos, found = _lookup(stored, keys)
         return values[pos].copy()
 
+    def texts(
+        self, name: str, rows: pl.DataFrame, result: Any, compute: Callable[[Any], list[str]]
+    ) -> list[str]:
+        """A text per row derived from its results (e.g. the top drivers), computed once per row.
+
+        ``result`` is :meth:`score`'s answer for ``rows``; ``compute(part)`` gives one text per
+        row of a ScoreResult ``part``, each from its own row only. Texts are kept with the
+        scored rows (and stored with them), so a warm run reads them instead of formatting them.
+        """
+        keys = self._keys(rows)
+        if keys is None:
+            return list(compute(result))
+        self._load()
+        stored_keys, texts = self._text_table(name)
+        pos, found = _lookup(stored_keys, keys)
+        if not found.all():
+            missing = ~found
+            made = list(compute(result if not found.any() else _result_rows(result, missing)))
+            merged = np.concatenate([stored_keys, keys[missing]])
+            unique, first = np.unique(merged, return_index=True)
+            every = texts + made
+            self._texts[name] = (unique, [every[i] for i in first.tolist()])
+            self._changed = True
+            stored_keys, texts = self._texts[name]
+            pos, found = _lookup(stored_keys, keys)
+        return [texts[i] for i in pos.tolist()]
+
+    def _text_table(self, name: str) -> tuple[np.ndarray, list[str]]:
+        if name not in self._texts:
+            keys, blob = self._stored_texts.pop(name, (np.empty(0, dtype=np.int64), None))
+            texts = [] if blob is None else blob.tobytes().decode("utf-8").split(_TEXT_SEP)
+            if len(texts) != len(keys):  # a table that does not add up: compute anew
+                keys, texts = np.empty(0, dtype=np.int64), []
+            self._texts[name] = (keys, texts)
+        return self._texts[name]
+
     # ------------------------------------------------------------------------------ the table
     def _add_point(self, keys: np.ndarray, values: np.ndarray) -> None:
         old_keys, old_values = self._point
@@ -599,6 +638,10 @@ class ScoredRows:
             return
         self._point = (arrays["point_keys"], arrays["point_scores"])
         self._full = table
+        for name in meta.get("texts", []):
+            keys, blob = arrays.get(f"text_keys:{name}"), arrays.get(f"text:{name}")
+            if keys is not None and blob is not None and keys.ndim == 1:
+                self._stored_texts[name] = (keys, blob)
 
     def save(self) -> bool:
         """Store the table beside the models when this run added rows; True when written."""
@@ -614,6 +657,16 @@ class ScoredRows:
                     arrays[name] = full[name]
             if full.get("contributions") is not None:
                 meta["width"] = int(full["width"])
+        names = []
+        for name in sorted({*self._texts, *self._stored_texts}):
+            keys, texts = self._text_table(name)
+            if not len(keys) or any(_TEXT_SEP in t for t in texts):
+                continue  # nothing to keep, or a text that would split: computed each run
+            blob = _TEXT_SEP.join(texts).encode("utf-8")
+            arrays[f"text_keys:{name}"] = keys
+            arrays[f"text:{name}"] = np.frombuffer(blob, dtype=np.uint8)
+            names.append(name)
+        meta["texts"] = names
         if not self._store.store_arrays(self._key, meta, arrays):
             return False
         self._changed = False
@@ -662,3 +715,23 @@ def _point_scores(scorer: Any, rows: pl.DataFrame) -> np.ndarray:
     if callable(fast):
         return np.asarray(fast(rows), dtype=float)
     return np.asarray(scorer.score(rows).scores, dtype=float)
+
+
+#: Separator of the stored per-row texts (a text holding it is not stored).
+_TEXT_SEP = "\x00"
+
+
+def _result_rows(result: Any, mask: np.ndarray) -> Any:
+    """The rows ``mask`` of a ScoreResult."""
+    from targetrank.model.protocol import ScoreResult
+
+    def part(array: Any, axis: int = 0) -> Any:
+        return None if array is None else np.compress(mask, np.asarray(array), axis=axis)
+
+    return ScoreResult(
+        part(result.scores),
+        part(result.contributions),
+        list(result.feature_names),
+        part(result.replicates, axis=1),
+        part(result.out_of_fold),
+    )

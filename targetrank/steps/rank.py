@@ -23,6 +23,7 @@ from targetrank.assemble import (
     model_card_of,
     quick_evaluation,
     scored_rows,
+    top_drivers,
 )
 from targetrank.inputs import load_inputs
 from targetrank.model.scoring import Scorer, as_scorer
@@ -103,7 +104,8 @@ def rank(
     result = scored.score(rows)
     report("genome ranks", 0, 1)
     genome = genome_ranks(scored, context, shown)
-    table = assemble(rows, result, inputs, genome)
+    drivers = scored.texts("top_drivers", rows, result, top_drivers)
+    table = assemble(rows, result, inputs, genome, drivers)
     card = model_card_of(the_scorer, inputs, seed)
     if evaluate_model and hasattr(the_scorer, "training_"):
         report("evaluating", 0, 1)
