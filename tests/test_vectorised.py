@@ -108,3 +108,18 @@ def test_prior_metrics_equal_scikit_learn_bit_for_bit():
                 values.append(metric(y[idx], s[idx]))
         expected = [float(np.percentile(values, 2.5)), float(np.percentile(values, 97.5))]
         assert _bootstrap_ci(y, s, metric, np.random.default_rng(7), n=50) == expected
+
+
+def test_genome_validation_ci_equals_one_statistic_per_resample():
+    from targetrank.model.validation import _ci
+
+    rng = np.random.default_rng(3)
+    for size in (1, 2, 7, 40, 333):
+        values = rng.integers(1, 20000, size).astype(float)
+        flags = (rng.random(size) < 0.3).astype(float)
+        for data, stat in ((values, np.median), (flags, np.mean)):
+            draws, reference = np.random.default_rng(size), []
+            for _ in range(300):
+                reference.append(stat(data[draws.integers(0, data.size, data.size)]))
+            expected = [float(np.percentile(reference, 2.5)), float(np.percentile(reference, 97.5))]
+            assert _ci(data, stat, np.random.default_rng(size), n=300) == expected
