@@ -9,9 +9,11 @@ is its own. The child times the phases by wrapping the library's functions (no l
 - score: what the rank step's scoring takes (``ScoredRows.score``): in a cold child the
   ranker's ``score`` = predictions (OOF + full model), TreeSHAP contributions and the
   replicates' predictions; in a warm child the scored rows read from the model cache;
-- assemble: ranks, rank intervals (``_intervals``) and driver texts (``_drivers_text``).
+- drivers: the top-driver texts (``ScoredRows.texts``: formatted by ``drivers_text`` in a cold
+  child, read with the scored rows in a warm one);
+- assemble: ranks, rank intervals (``intervals``) and the table.
 
-"score+explain" is score + assemble. The quick model-card evaluation is off
+"score+explain" is score + drivers + assemble. The quick model-card evaluation is off
 (``evaluate_model=False``): B4 measures evaluation. The genome size runs cold (a fresh model
 cache, which the cold run fills) and then warm (the trained models and the scored rows, i.e.
 scores, contributions and replicate scores of every row, read from that cache).
@@ -144,6 +146,8 @@ def child(
     # the rank step scores through ScoredRows: rows read from the cached scored table, or
     # computed by the ranker (score_model) and kept
     wrap(ScoredRows, "score", "score")
+    # the top-driver texts: formatted (cold) or read with the scored rows (warm), before assemble
+    wrap(ScoredRows, "texts", "drivers_texts")
     wrap(LightGBMScorer, "score", "score_model")
     wrap(rank_step, "genome_ranks", "genome_ranks")
     wrap(rank_step, "assemble", "assemble")
@@ -230,8 +234,11 @@ def child(
         "assemble_s": times["assemble"],
         "assemble_intervals_s": times.get("assemble_intervals", 0.0),
         "assemble_drivers_s": times.get("assemble_drivers", 0.0),
-        "score_plus_explain_s": times["score"] + times["assemble"],
-        "score_plus_explain_cpu_s": cpu["score"] + cpu["assemble"],
+        "drivers_texts_s": times.get("drivers_texts", 0.0),
+        "score_plus_explain_s": times["score"]
+        + times.get("drivers_texts", 0.0)
+        + times["assemble"],
+        "score_plus_explain_cpu_s": cpu["score"] + cpu.get("drivers_texts", 0.0) + cpu["assemble"],
         "self_cpu_s": usage.ru_utime + usage.ru_stime,
         "self_maxrss_mb": usage.ru_maxrss / 1024,
         "self_vm_hwm_mb": _vm_hwm_mb(),
@@ -446,7 +453,7 @@ def run(cfg: B2Config, *, log: Any = print) -> dict[str, Any]:
     keys = [
         "genes", "rows", "rank_total_s", "assembly_s", "fit_s", "fit_prior_s", "fit_oof_s",
         "fit_bootstrap_s", "score_s", "score_model_s", "genome_ranks_s", "score_predict_s",
-        "score_explain_s", "assemble_s",
+        "score_explain_s", "drivers_texts_s", "assemble_s",
         "assemble_intervals_s", "assemble_drivers_s", "score_plus_explain_s",
         "score_plus_explain_cpu_s", "child_cpu_s",
         "child_maxrss_mb", "process_wall_s",
@@ -470,9 +477,10 @@ def run(cfg: B2Config, *, log: Any = print) -> dict[str, Any]:
             f"rank {s['rank_total_s']:6.2f} s = assembly {s['assembly_s']:.2f} + fit "
             f"{s['fit_s']:.2f} (prior {s['fit_prior_s']:.2f}, oof {s['fit_oof_s']:.2f}, "
             f"bootstrap {s['fit_bootstrap_s']:.2f}) + score {s['score_s']:.2f} (predict "
-            f"{s['score_predict_s']:.2f}, TreeSHAP {s['score_explain_s']:.2f}) + assemble "
-            f"{s['assemble_s']:.2f} (intervals {s['assemble_intervals_s']:.2f}, drivers "
-            f"{s['assemble_drivers_s']:.2f}); peak RSS {s['child_maxrss_mb']:.0f} MB"
+            f"{s['score_predict_s']:.2f}, TreeSHAP {s['score_explain_s']:.2f}) + driver texts "
+            f"{s['drivers_texts_s']:.2f} (formatting {s['assemble_drivers_s']:.2f}) + assemble "
+            f"{s['assemble_s']:.2f} (intervals {s['assemble_intervals_s']:.2f}); peak RSS "
+            f"{s['child_maxrss_mb']:.0f} MB"
         )
     g = sizes[genome]
     ratios: dict[str, dict[str, Any]] = {}

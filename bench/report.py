@@ -67,7 +67,8 @@ def _b2(r: dict[str, Any]) -> list[str]:
         f"size and repeat ({r['repeats']}×, medians); peak RSS is that child's `ru_maxrss`.",
         "",
         "| genes | rows | rank() s | assembly | fit (prior / oof / bootstrap) | score (predict / "
-        "TreeSHAP) | assemble (intervals / drivers) | score+explain wall / CPU | peak RSS MB |",
+        "TreeSHAP) | drivers + assemble (intervals / driver texts formatted) | score+explain "
+        "wall / CPU | peak RSS MB |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
     for s in r["sizes"].values():
@@ -76,7 +77,8 @@ def _b2(r: dict[str, Any]) -> list[str]:
             f"{_fmt(s['assembly_s'])} | {_fmt(s['fit_s'])} ({_fmt(s['fit_prior_s'])} / "
             f"{_fmt(s['fit_oof_s'])} / {_fmt(s['fit_bootstrap_s'])}) | {_fmt(s['score_s'])} "
             f"({_fmt(s['score_predict_s'])} / {_fmt(s['score_explain_s'])}) | "
-            f"{_fmt(s['assemble_s'])} ({_fmt(s['assemble_intervals_s'])} / "
+            f"{_fmt(s['assemble_s'] + s.get('drivers_texts_s', 0.0))} "
+            f"({_fmt(s['assemble_intervals_s'])} / "
             f"{_fmt(s['assemble_drivers_s'])}) | {_fmt(s['score_plus_explain_s'])} / "
             f"{_fmt(s['score_plus_explain_cpu_s'])} | {_fmt(s['child_maxrss_mb'], 0)} |"
         )
@@ -86,8 +88,8 @@ def _b2(r: dict[str, Any]) -> list[str]:
             "",
             f"Genome size with the trained models and the scored rows read from the model cache "
             f"(fresh process): rank() {_fmt(w['rank_total_s'])} s, score+explain "
-            f"{_fmt(w['score_plus_explain_s'])} s (score {_fmt(w['score_s'])}, assemble "
-            f"{_fmt(w['assemble_s'])}; cold child {_fmt(r['sizes'][max(r['sizes'], key=int)]['score_plus_explain_s'])} s); "
+            f"{_fmt(w['score_plus_explain_s'])} s (score {_fmt(w['score_s'])}, driver texts "
+            f"{_fmt(w.get('drivers_texts_s', 0.0))}, assemble {_fmt(w['assemble_s'])}; cold child {_fmt(r['sizes'][max(r['sizes'], key=int)]['score_plus_explain_s'])} s); "
             f"peak RSS {_fmt(w['child_maxrss_mb'], 0)} MB.",
         ]
     cli = r.get("cli")
