@@ -80,8 +80,15 @@ def drivers_text_sorted(contributions: np.ndarray, labels: list[str], n: int = 3
 
 
 def _codes(values: np.ndarray) -> np.ndarray:
-    """Integer codes that sort as ``values`` do (computed once, reused for every replicate)."""
-    return np.unique(np.asarray(values, dtype=str), return_inverse=True)[1].reshape(-1)
+    """Integer codes that sort as ``values`` do (computed once, reused for every replicate).
+
+    The dense rank of the text: polars compares UTF-8 bytes, which orders as code points do,
+    so the codes equal ``np.unique(values.astype(str), return_inverse=True)[1]`` (2x faster).
+    """
+    text = pl.Series(np.asarray(values, dtype=object), dtype=pl.String)
+    if text.null_count():  # np.asarray(dtype=str) spells a missing value "None"
+        text = text.fill_null("None")
+    return (text.rank("dense").cast(pl.Int64) - 1).to_numpy()
 
 
 def rank_within(
@@ -141,6 +148,20 @@ def fit_scorer(
     return fit_cached(scorer, context, store)
 
 
+def scored_rows(scorer: Scorer, cached: Any) -> Any:
+    """``scorer`` computing each (strategy, gene) row once, kept beside cached models.
+
+    See :class:`targetrank.model.cache.ScoredRows`.
+
+    Call ``save()`` on it once the run has scored what it needs.
+    """
+    from targetrank.model.cache import ScoredRows
+
+    key = getattr(cached, "key", None)
+    store = getattr(cached, "store", None)
+    return ScoredRows(scorer, store, key, reuse=bool(getattr(cached, "used", False)))
+
+
 def evaluation_cached(
     compute: Callable[[], dict[str, Any]],
     cached: Any,
@@ -159,7 +180,9 @@ def evaluation_cached(
         return compute()
     from targetrank.model.cache import ModelCache, cache_key, default_root
 
-    store = ModelCache(default_root(cache_dir), notice or no_notice)
+    store = getattr(cached, "store", None) or ModelCache(
+        default_root(cache_dir), notice or no_notice
+    )
     eval_key = cache_key({"model": key, "model_card_evaluation": list(shown)})
     if cached.used:
         state = store.load(eval_key)
@@ -260,10 +283,28 @@ def genome_validation_of(
     )
 
 
+def top_drivers(result: ScoreResult) -> list[str]:
+    """The ``top_drivers`` text of each scored row (empty without contributions)."""
+    if result.contributions is None:
+        return [""] * len(result.scores)
+    from targetrank.features import REGISTRY
+
+    specs = REGISTRY.all_specs()
+    labels = [_plain(f, specs) for f in result.feature_names]
+    return drivers_text(result.contributions, result.feature_names, labels)
+
+
 def assemble(
-    rows: pl.DataFrame, result: ScoreResult, inputs: RankInputs, genome: pl.DataFrame
+    rows: pl.DataFrame,
+    result: ScoreResult,
+    inputs: RankInputs,
+    genome: pl.DataFrame,
+    drivers: list[str] | None = None,
 ) -> pl.DataFrame:
-    """The ranking table (``RANKING_COLUMNS``) of the scored rows."""
+    """The ranking table (``RANKING_COLUMNS``) of the scored rows.
+
+    ``drivers``: the rows' ``top_drivers`` texts when already made (else :func:`top_drivers`).
+    """
     strategy = rows["strategy"].to_numpy()
     symbols = rows["symbol"].to_numpy()
     scores = np.asarray(result.scores, dtype=float)
@@ -281,14 +322,8 @@ def assemble(
     else:
         low, high = ranks, ranks
         p_top10 = pl.Series("p_top10", [None] * len(ranks), dtype=pl.Float64)
-    if result.contributions is not None:
-        from targetrank.features import REGISTRY
-
-        specs = REGISTRY.all_specs()
-        labels = [_plain(f, specs) for f in result.feature_names]
-        drivers = drivers_text(result.contributions, result.feature_names, labels)
-    else:
-        drivers = [""] * len(ranks)
+    if drivers is None:
+        drivers = top_drivers(result)
     ev = inputs.evidence.select(
         "strategy",
         "entrez_id",

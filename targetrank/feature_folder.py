@@ -26,6 +26,11 @@ __all__ = [
     "precedence_labels",
 ]
 
+#: Validated feature tables of this process by file identity (path, size, mtime, inode): a
+#: notebook or test session that ranks many times validates the same file once.
+_VALIDATED: dict[tuple[Any, ...], pl.DataFrame] = {}
+_VALIDATED_MAX = 2
+
 FEATURES_FILE = "features.parquet"
 LABELS_FILE = "precedence_labels.parquet"
 MANIFEST_FILE = "manifest.json"
@@ -72,6 +77,9 @@ def load_features(source: str | Path = "snapshot", *, validate: bool = True) -> 
             if origin
             else "use --features snapshot, or a folder written by `targetrank features merge`",
         )
+    identity = _file_identity(path) if validate else None
+    if identity is not None and identity in _VALIDATED:
+        return _VALIDATED[identity].clone()  # a clone: callers may change theirs in place
     try:
         df = pl.read_parquet(path)
     except Exception as exc:  # polars raises several error types for corrupt files
@@ -86,7 +94,20 @@ def load_features(source: str | Path = "snapshot", *, validate: bool = True) -> 
         from targetrank.features.schema import validate_features
 
         df = validate_features(df, source=str(path))
+        if identity is not None:
+            while len(_VALIDATED) >= _VALIDATED_MAX:
+                _VALIDATED.pop(next(iter(_VALIDATED)))
+            _VALIDATED[identity] = df.clone()
     return df
+
+
+def _file_identity(path: Path) -> tuple[Any, ...] | None:
+    """What changes when a file is rewritten or replaced (None: cannot tell, do not reuse)."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return (str(path.resolve()), stat.st_size, stat.st_mtime_ns, stat.st_ino, stat.st_dev)
 
 
 def feature_manifest(source: str | Path = "snapshot") -> dict[str, Any]:

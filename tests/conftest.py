@@ -66,8 +66,27 @@ def small() -> dict:
 
 
 @pytest.fixture(scope="session")
-def fitted(context, small):
-    """A LightGBM ranker fitted with the small configuration."""
+def fitted(context, small, session_model_cache):
+    """A LightGBM ranker fitted with the small configuration, through the session model cache
+    (a library run with the same settings, e.g. test_report's, shares its models)."""
+    from targetrank.model.cache import ModelCache, fit_cached
     from targetrank.model.lightgbm_scorer import LightGBMScorer
 
-    return LightGBMScorer(**small).fit(context)
+    scorer = LightGBMScorer(**small)
+    fit_cached(scorer, context, ModelCache(session_model_cache / "models"))
+    return scorer
+
+
+@pytest.fixture(scope="session")
+def tiny() -> dict:
+    """A tiny ranker configuration (seconds to train) for tests that must train themselves
+    (determinism, leakage): their claims do not depend on the models' size."""
+    return {
+        "n_repeats": 1,
+        "n_refits": 2,
+        "n_folds": 3,
+        "prior_folds": 2,
+        "n_background": 60,
+        "prior_params": {"n_estimators": 25},
+        "ranker_params": {"n_estimators": 25},
+    }

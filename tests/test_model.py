@@ -61,7 +61,8 @@ def test_leaky_columns_never_reach_the_model_even_with_values(context):
         .cast(pl.Int64)
         .alias("ot_max_clinical_stage")
     )
-    result = fit_prior(features, context.labels, n_folds=3)
+    # 30 trees: a used leak would still give ~1.0, and the refusal happens before fitting
+    result = fit_prior(features, context.labels, n_folds=3, params={"n_estimators": 30})
     assert "ot_max_clinical_stage" not in result.selection.used
     assert "leakage" in result.selection.refused["ot_max_clinical_stage"]
     assert result.metrics["model"]["roc_auc"] < 0.99  # a leak would make it ~1.0
@@ -126,15 +127,22 @@ def test_evidence_targets_are_scored_out_of_fold(fitted, context):
     assert not fitted.score(context.rows(outside["entrez_id"].to_list())).out_of_fold.any()
 
 
-def test_same_seed_same_scores(fitted, context, small):
-    again = LightGBMScorer(**small).fit(context)
+@pytest.fixture(scope="module")
+def trained(context, tiny):
+    """A tiny ranker trained here (never from a cache): the determinism and leakage tests
+    compare fresh fits."""
+    return LightGBMScorer(**tiny).fit(context)
+
+
+def test_same_seed_same_scores(trained, context, tiny):
+    again = LightGBMScorer(**tiny).fit(context)
     rows = context.rows(context.evidence["entrez_id"].unique().to_list()[:15])
-    a, b = fitted.score(rows), again.score(rows)
+    a, b = trained.score(rows), again.score(rows)
     assert np.array_equal(a.scores, b.scores)
     assert np.array_equal(a.replicates, b.replicates)
 
 
-def test_flipping_a_targets_labels_does_not_move_its_own_scores(fitted, context, small):
+def test_flipping_a_targets_labels_does_not_move_its_own_scores(trained, context, tiny):
     """The core leakage test: a target's reported scores never used its own labels."""
     from dataclasses import replace
 
@@ -143,12 +151,27 @@ def test_flipping_a_targets_labels_does_not_move_its_own_scores(fitted, context,
         pl.when(pl.col("entrez_id") == target).then(1).otherwise(pl.col("grade")).alias("grade")
     )
     assert not flipped_evidence.equals(context.evidence)
-    flipped = LightGBMScorer(**small).fit(replace(context, evidence=flipped_evidence))
+    flipped = LightGBMScorer(**tiny).fit(replace(context, evidence=flipped_evidence))
     own = context.rows([target])
-    assert np.array_equal(fitted.score(own).scores, flipped.score(own).scores)
+    assert np.array_equal(trained.score(own).scores, flipped.score(own).scores)
     # ...while other targets' scores do move (the labels were really used)
     others = context.rows(context.evidence["entrez_id"].unique().to_list())
-    assert not np.array_equal(fitted.score(others).scores, flipped.score(others).scores)
+    assert not np.array_equal(trained.score(others).scores, flipped.score(others).scores)
+
+
+def test_fitting_and_scoring_do_not_fit_the_unused_prior(context, tiny, monkeypatch):
+    """The level-1 prior only feeds the model card when level 2 does not use it (the
+    default): fitting and scoring skip it, the card fits it on first use."""
+    import targetrank.model.lightgbm_scorer as ranker
+
+    fits = []
+    real = ranker.fit_prior
+    monkeypatch.setattr(ranker, "fit_prior", lambda *a, **k: fits.append(1) or real(*a, **k))
+    scorer = LightGBMScorer(**{**tiny, "n_refits": 0}).fit(context)
+    scorer.score(context.rows(context.seed_entrez))
+    assert fits == []
+    assert scorer.card()["level1_prior"]["metrics"]["genes"] == context.features.height
+    assert fits == [1]
 
 
 def test_training_table_groups(fitted):

@@ -14,7 +14,7 @@ import pytest
 import targetrank as t
 from targetrank.cli import main
 from targetrank.inputs import load_inputs
-from targetrank.model.cache import FORMAT, SUFFIX, ModelCache, cache_key
+from targetrank.model.cache import ARRAYS_SUFFIX, FORMAT, SUFFIX, ModelCache, cache_key
 from targetrank.model.lightgbm_scorer import LightGBMScorer
 
 #: A tiny ranker (seconds to train) for the fault cases.
@@ -136,6 +136,111 @@ def test_weights_change_the_key(cold):
     inputs = load_inputs(weights={"bone_resident": {"is_surface": 0.5}})
     key = cache_key(LightGBMScorer(**TINY).cache_components(inputs.context(0)))
     assert key != ranking.manifest["model_cache"]["key"]
+
+
+# ------------------------------------------------------------------------------ scored rows
+def scores_file(cache: Path, key: str) -> Path:
+    return cache / "models" / f"{key}{ARRAYS_SUFFIX}"
+
+
+@pytest.fixture()
+def count_scoring(monkeypatch):
+    """Rows the ranker really scores (``score``) and point-scores (``point_scores``)."""
+    calls: dict[str, list[int]] = {"score": [], "point_scores": []}
+    for name in calls:
+        real = getattr(LightGBMScorer, name)
+
+        def spy(self, rows, _real=real, _name=name):
+            calls[_name].append(rows.height)
+            return _real(self, rows)
+
+        monkeypatch.setattr(LightGBMScorer, name, spy)
+    return calls
+
+
+def test_cold_run_stores_the_scored_rows_beside_the_models(cold):
+    cache, out, _ = cold
+    key = json.loads((out / "manifest.json").read_text())["model_cache"]["key"]
+    meta, arrays = ModelCache(cache / "models").load_arrays(key)
+    # the panel's rows with contributions and replicates, and every gene's point score
+    assert len(arrays["keys"]) == len(PANEL) * 5
+    assert arrays["replicates"].shape == (TINY["n_refits"], len(PANEL) * 5)
+    assert len(arrays["point_keys"]) > 100_000 and len(meta["feature_names"]) > 50
+
+
+def test_warm_run_reads_scores_and_drivers_instead_of_computing_them(
+    cold, tmp_path, count_scoring, monkeypatch
+):
+    import targetrank.assemble as assemble
+
+    def fail(*args, **kwargs):
+        raise AssertionError("the warm run formatted the driver texts again")
+
+    monkeypatch.setattr(assemble, "drivers_text", fail)
+    cache, out, _ = cold
+    warm = tiny_rank(copy_cache(cache, tmp_path))
+    assert count_scoring == {"score": [], "point_scores": []}
+    same_files(out, warm.write(tmp_path / "warm"))
+
+
+def test_another_panel_reuses_the_scored_rows_and_adds_its_own(cold, tmp_path, count_scoring):
+    cache = copy_cache(cold[0], tmp_path)
+    panel = ["TIGIT", "SOST", "CD19"]  # CD19 is not in the cold run's panel
+    warm = tiny_rank(cache, targets=panel)
+    assert count_scoring == {"score": [5], "point_scores": []}  # CD19's 5 rows, nothing else
+    # the same panel with the models only (no stored rows): every row computed in this run
+    alone = copy_cache(cold[0], tmp_path / "alone")
+    for path in (alone / "models").glob(f"*{ARRAYS_SUFFIX}"):
+        path.unlink()
+    fresh = tiny_rank(alone, targets=panel)
+    assert count_scoring["score"] == [5, 15]
+    same_files(fresh.write(tmp_path / "fresh-run"), warm.write(tmp_path / "warm-run"))
+    count_scoring["score"].clear()
+    again = tiny_rank(cache, targets=["CD19"], strategies=["engineered_cell_therapy"])
+    assert count_scoring["score"] == []  # stored by the run before
+    cd19 = warm.table.filter(pl.col("strategy") == "engineered_cell_therapy")
+    assert (
+        again.table["score"].to_list() == cd19.filter(pl.col("symbol") == "CD19")["score"].to_list()
+    )
+
+
+@pytest.mark.parametrize("damage", ["flip", "truncate"], ids=["flipped-byte", "truncated"])
+def test_corrupt_scored_rows_file_is_refused_and_recomputed(cold, tmp_path, damage, count_scoring):
+    cache_src, out, _ = cold
+    cache = copy_cache(cache_src, tmp_path)
+    key = json.loads((out / "manifest.json").read_text())["model_cache"]["key"]
+    path = scores_file(cache, key)
+    (_truncate if damage == "truncate" else _corrupt)(path)
+    notes: list[str] = []
+    ranking = tiny_rank(cache, notes)
+    assert ranking.manifest["model_cache"]["used"] is True  # the models themselves are fine
+    assert len(notes) == 1 and "refused" in notes[0] and "checksum" in notes[0], notes
+    assert notes[0].endswith("recomputing") and path.name in notes[0]
+    assert count_scoring["score"] == [len(PANEL) * 5]
+    same_files(out, ranking.write(tmp_path / "run"))
+    # the recomputed table replaced the damaged file
+    notes.clear()
+    tiny_rank(cache, notes)
+    assert notes == [] and count_scoring["score"] == [len(PANEL) * 5]
+
+
+def test_scored_rows_file_of_another_format_or_garbage_is_refused(cold, tmp_path):
+    cache_src, out, _ = cold
+    cache = copy_cache(cache_src, tmp_path)
+    key = json.loads((out / "manifest.json").read_text())["model_cache"]["key"]
+    path = scores_file(cache, key)
+    blob = path.read_bytes()
+    for damage, reason in [
+        (b"\x00garbage", "unreadable"),
+        (b"", "unreadable"),
+        (b'{"format": "other"}\n' + blob, "not a model cache"),
+        (blob.replace(b'"point_scores", "<f8", [', b'"point_scores", "<f8", [9', 1), "unreadable"),
+        (blob[:-8] + bytes(8), "checksum mismatch"),
+    ]:
+        path.write_bytes(damage)
+        notes: list[str] = []
+        assert ModelCache(cache / "models", notes.append).load_arrays(key) is None
+        assert len(notes) == 1 and reason in notes[0] and "\n" not in notes[0], (reason, notes)
 
 
 # ------------------------------------------------------------------------------ faults
@@ -286,22 +391,23 @@ def test_weighted_scorer_is_never_cached(tmp_path):
     assert not (tmp_path / "models").exists()
 
 
-def test_warm_run_reuses_the_model_card_evaluation(tmp_path, monkeypatch):
+def test_warm_run_reuses_the_model_card_evaluation(cold, tmp_path, monkeypatch):
     """The evaluation depends only on the cached models and the strategies shown: a warm run
     returns the stored one, equal to the cold run's, and never recomputes it."""
     import targetrank.steps.rank as rank_step
 
-    cold = tiny_rank(tmp_path / "cache", evaluate_model=True)
-    assert {"evaluation", "genome_validation"} <= set(cold.model_card)
+    cache = copy_cache(cold[0], tmp_path)  # the models (the evaluation is not stored yet)
+    first = tiny_rank(cache, evaluate_model=True)
+    assert {"evaluation", "genome_validation"} <= set(first.model_card)
 
     def fail(*args, **kwargs):
         raise AssertionError("the warm run recomputed the evaluation")
 
     monkeypatch.setattr(rank_step, "quick_evaluation", fail)
-    warm = tiny_rank(tmp_path / "cache", evaluate_model=True)
+    warm = tiny_rank(cache, evaluate_model=True)
     assert warm.manifest["model_cache"]["used"] is True
     for part in ("evaluation", "genome_validation"):
-        assert json.dumps(warm.model_card[part]) == json.dumps(cold.model_card[part])
+        assert json.dumps(warm.model_card[part]) == json.dumps(first.model_card[part])
     # another strategy subset is another evaluation: computed, not taken from the full one
     with pytest.raises(AssertionError, match="recomputed"):
-        tiny_rank(tmp_path / "cache", evaluate_model=True, strategies=["bone_resident"])
+        tiny_rank(cache, evaluate_model=True, strategies=["bone_resident"])

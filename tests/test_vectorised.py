@@ -75,3 +75,51 @@ def test_driver_texts_match_the_stable_sort_definition():
         assert _drivers_text(small, [], labels) == _drivers_text_sorted(small, labels)
     c[5, 3] = np.nan
     assert _drivers_text(c, [], labels) == _drivers_text_sorted(c, labels)
+
+
+def test_prior_metrics_equal_scikit_learn_bit_for_bit():
+    """The level-1 prior's bootstrap CIs use validation-free twins of scikit-learn's ROC-AUC and
+    average precision: the same floats, ties included, so model cards do not move."""
+    from sklearn.metrics import average_precision_score, roc_auc_score
+
+    from targetrank.model.prior import _average_precision, _bootstrap_ci, _roc_auc
+
+    rng = np.random.default_rng(0)
+    for i in range(150):
+        n = int(rng.integers(2, 1500))
+        y = (rng.random(n) < rng.uniform(0.02, 0.6)).astype(np.int64)
+        if y.min() == y.max():
+            continue
+        s = rng.normal(size=n)
+        if i % 2:
+            s = np.round(s, int(rng.integers(0, 2)))  # many exact ties
+        if i % 5 == 0:
+            s = rng.integers(0, 3, n).astype(float)
+        assert _roc_auc(y, s) == roc_auc_score(y, s)
+        assert _average_precision(y, s) == average_precision_score(y, s)
+
+    y = (rng.random(3000) < 0.1).astype(np.int64)
+    s = np.round(rng.random(3000), 2)
+    for metric in (roc_auc_score, average_precision_score):
+        draws, values = np.random.default_rng(7), []
+        for _ in range(50):  # the definition: scikit-learn on each resample
+            idx = draws.integers(0, len(y), len(y))
+            if y[idx].min() != y[idx].max():
+                values.append(metric(y[idx], s[idx]))
+        expected = [float(np.percentile(values, 2.5)), float(np.percentile(values, 97.5))]
+        assert _bootstrap_ci(y, s, metric, np.random.default_rng(7), n=50) == expected
+
+
+def test_genome_validation_ci_equals_one_statistic_per_resample():
+    from targetrank.model.validation import _ci
+
+    rng = np.random.default_rng(3)
+    for size in (1, 2, 7, 40, 333):
+        values = rng.integers(1, 20000, size).astype(float)
+        flags = (rng.random(size) < 0.3).astype(float)
+        for data, stat in ((values, np.median), (flags, np.mean)):
+            draws, reference = np.random.default_rng(size), []
+            for _ in range(300):
+                reference.append(stat(data[draws.integers(0, data.size, data.size)]))
+            expected = [float(np.percentile(reference, 2.5)), float(np.percentile(reference, 97.5))]
+            assert _ci(data, stat, np.random.default_rng(size), n=300) == expected

@@ -149,6 +149,11 @@ class LightGBMScorer:
 
         ``cache``: reuse (or store) the level-1 prior, which depends only on the feature table,
         the labels, the seed and the prior settings, so a changed strategy file keeps it.
+
+        The prior is fitted here only when it feeds level 2 (``use_prior``); otherwise (the
+        default) the model card's context metrics are its only use, and it is fitted the first
+        time ``prior_`` is read (the card, the model cache, ``evaluate``): same numbers, and
+        fitting and scoring alone skip it.
         """
         cfg = self.config
         report = context.progress
@@ -165,8 +170,10 @@ class LightGBMScorer:
         tables = [self._training_table(context, d if cfg.bag_background else 0)
                   for d in range(n_draws)]  # fmt: skip
         self.training_: TrainingTable = tables[0]
-        self.prior_: PriorResult = self._fit_prior(context, cache)
-        self.prior_map_ = self.prior_.table
+        self._prior: PriorResult | None = None
+        self._prior_cache = cache
+        if cfg.use_prior:
+            self._prior = self._fit_prior(context, cache)
 
         union = pl.concat([t.rows.select("strategy", "entrez_id") for t in tables]).unique(
             maintain_order=True
@@ -262,6 +269,24 @@ class LightGBMScorer:
             match_on="pubmed_count_focused" if cfg.match_popularity else None,
             draw=draw,
         )
+
+    @property
+    def prior_(self) -> PriorResult:
+        """The level-1 prior (fitted on first use when level 2 does not use it)."""
+        if getattr(self, "_prior", None) is None:
+            if not hasattr(self, "_context"):
+                raise AttributeError("prior_: the ranker is not fitted")
+            self._prior = self._fit_prior(self._context, getattr(self, "_prior_cache", None))
+        return self._prior
+
+    @property
+    def prior_map_(self) -> pl.DataFrame:
+        """``entrez_id, prior_precedence`` for every gene."""
+        return self.prior_.table
+
+    def _uses_prior(self) -> bool:
+        """Whether level 2 reads the prior (then rows must carry its column)."""
+        return self.config.use_prior or PRIOR_COLUMN in getattr(self, "feature_names_", ())
 
     def _fit_prior(self, context: ScoringContext, cache: ModelCache | None) -> PriorResult:
         cfg = self.config
@@ -374,8 +399,7 @@ class LightGBMScorer:
         self.seed_ = int(state["seed"])
         self._context = context
         self.strategy_ids_ = list(state["strategy_ids"])
-        self.prior_ = _prior_from_state(state["prior"])
-        self.prior_map_ = self.prior_.table
+        self._prior = _prior_from_state(state["prior"])
         training = state["training"]
         self.training_ = TrainingTable(
             frame_from_text(training["rows"]),
@@ -420,16 +444,16 @@ class LightGBMScorer:
     def rows_for(self, context: ScoringContext, keys: pl.DataFrame) -> pl.DataFrame:
         """Model-ready rows (features, sc_*, prior, indicators) for (strategy, entrez_id) keys."""
         ids = keys["entrez_id"].unique().to_list()
-        rows = context.rows(ids).join(
-            self.prior_map_, on="entrez_id", how="left", maintain_order="left"
-        )
+        rows = context.rows(ids)
+        if self._uses_prior():
+            rows = rows.join(self.prior_map_, on="entrez_id", how="left", maintain_order="left")
         return keys.join(rows, on=["strategy", "entrez_id"], how="left", maintain_order="left")
 
     # ------------------------------------------------------------------------------ scoring
     def _prepared(self, rows: pl.DataFrame) -> tuple[np.ndarray, np.ndarray]:
         if not hasattr(self, "full_models_"):
             raise ModelError("The ranker is not fitted", fix="call fit(context) first")
-        if PRIOR_COLUMN not in rows.columns:
+        if PRIOR_COLUMN not in rows.columns and self._uses_prior():
             rows = rows.join(self.prior_map_, on="entrez_id", how="left", maintain_order="left")
         return to_matrix(rows, self.feature_names_), rows["entrez_id"].to_numpy()
 

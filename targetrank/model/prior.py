@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 import polars as pl
+from scipy.integrate import trapezoid
 from sklearn.metrics import average_precision_score, roc_auc_score
 from sklearn.model_selection import StratifiedKFold
 
@@ -34,15 +35,61 @@ class PriorResult:
     metrics: dict[str, Any] = field(default_factory=dict)
 
 
+def _thresholds(y: np.ndarray, s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """True and false positives at each distinct score, highest first.
+
+    scikit-learn's ``confusion_matrix_at_thresholds`` for 0/1 labels without weights.
+    """
+    order = np.argsort(s)[::-1]  # any order of ties: counts are taken where a tie group ends
+    ranked = s[order]
+    ends = np.r_[np.flatnonzero(np.diff(ranked)), y.size - 1]
+    tps = np.cumsum(y[order].astype(np.float64), dtype=np.float64)[ends]
+    return tps, 1 + ends.astype(np.float64) - tps
+
+
+def _roc_auc(y: np.ndarray, s: np.ndarray) -> float:
+    """``sklearn.metrics.roc_auc_score`` for 0/1 labels of both classes.
+
+    The same arithmetic without its input validation (the bootstrap calls it 200 times).
+    """
+    tps, fps = _thresholds(y, s)
+    if fps.shape[0] > 2:  # roc_curve's drop_intermediate
+        keep = np.flatnonzero(np.r_[True, np.logical_or(np.diff(fps, 2), np.diff(tps, 2)), True])
+        tps, fps = tps[keep], fps[keep]
+    tps, fps = np.r_[0.0, tps], np.r_[0.0, fps]
+    return float(trapezoid(tps / tps[-1], fps / fps[-1]))
+
+
+def _average_precision(y: np.ndarray, s: np.ndarray) -> float:
+    """``sklearn.metrics.average_precision_score`` for 0/1 labels with a positive.
+
+    The same arithmetic without its input validation.
+    """
+    tps, fps = _thresholds(y, s)
+    ps = tps + fps
+    precision = np.r_[np.where(ps != 0, tps / np.where(ps != 0, ps, 1), 0.0)[::-1], 1.0]
+    recall = np.r_[(tps / tps[-1])[::-1], 0.0]
+    return float(max(0.0, -np.sum(np.diff(recall) * precision[:-1])))
+
+
+#: The fast twin of each metric (checked against it on the full data before use).
+_FAST = {roc_auc_score: _roc_auc, average_precision_score: _average_precision}
+
+
 def _bootstrap_ci(
     y: np.ndarray, s: np.ndarray, metric: Any, rng: np.random.Generator, n: int = 200
 ) -> list[float]:
+    fast = _FAST.get(metric)
+    y = np.asarray(y)
+    s = np.asarray(s, dtype=np.float64)
+    if fast is None or not np.isin(y, (0, 1)).all() or fast(y, s) != metric(y, s):
+        fast = metric  # another scikit-learn arithmetic: use it as it is
     values = []
     for _ in range(n):
         idx = rng.integers(0, len(y), len(y))
         if y[idx].min() == y[idx].max():
             continue
-        values.append(metric(y[idx], s[idx]))
+        values.append(fast(y[idx], s[idx]))
     return [float(np.percentile(values, 2.5)), float(np.percentile(values, 97.5))]
 
 

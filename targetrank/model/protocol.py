@@ -31,8 +31,18 @@ class ScoringContext:
     progress: ProgressCallback = no_progress
 
     def rows(self, entrez_ids: Sequence[int] | None = None) -> pl.DataFrame:
-        """(gene, strategy) rows with strategy-conditioned features."""
-        return strategy_rows(self.features, self.strategies, entrez_ids)
+        """(gene, strategy) rows with strategy-conditioned features.
+
+        Every gene's rows (``entrez_ids=None``: fitting, genome ranks, validation each ask for
+        them) are built once per context and features/strategies objects.
+        """
+        if entrez_ids is not None:
+            return strategy_rows(self.features, self.strategies, entrez_ids)
+        made = self.__dict__.get("_all_rows")
+        if made is None or made[0] is not self.features or made[1] is not self.strategies:
+            made = (self.features, self.strategies, strategy_rows(self.features, self.strategies))
+            self.__dict__["_all_rows"] = made
+        return made[2].clone()  # a clone: a caller may change its frame in place
 
 
 @dataclass

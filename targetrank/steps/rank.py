@@ -22,6 +22,8 @@ from targetrank.assemble import (
     manifest_of,
     model_card_of,
     quick_evaluation,
+    scored_rows,
+    top_drivers,
 )
 from targetrank.inputs import load_inputs
 from targetrank.model.scoring import Scorer, as_scorer
@@ -92,24 +94,27 @@ def rank(
     context = inputs.context(seed, report)
     report("fitting", 0, 1)
     cached = fit_scorer(the_scorer, context, cache=cache, cache_dir=cache_dir, notice=notice)
+    # each (strategy, gene) row is scored and explained once, and kept beside cached models
+    scored = scored_rows(the_scorer, cached)
     report("scoring", 0, 1)
     shown = inputs.strategies.ids
     rows = context.rows(inputs.targets["entrez_id"].to_list()).filter(
         pl.col("strategy").is_in(shown)
     )
-    result = the_scorer.score(rows)
+    result = scored.score(rows)
     report("genome ranks", 0, 1)
-    genome = genome_ranks(the_scorer, context, shown)
-    table = assemble(rows, result, inputs, genome)
+    genome = genome_ranks(scored, context, shown)
+    drivers = scored.texts("top_drivers", rows, result, top_drivers)
+    table = assemble(rows, result, inputs, genome, drivers)
     card = model_card_of(the_scorer, inputs, seed)
     if evaluate_model and hasattr(the_scorer, "training_"):
         report("evaluating", 0, 1)
         card.update(
             evaluation_cached(
                 lambda: {
-                    "evaluation": quick_evaluation(the_scorer, context, inputs, seed),
+                    "evaluation": quick_evaluation(scored, context, inputs, seed),
                     "genome_validation": genome_validation_of(
-                        the_scorer, context, inputs.strategies.ids, seed, genome=genome
+                        scored, context, inputs.strategies.ids, seed, genome=genome
                     ),
                 },
                 cached,
@@ -118,6 +123,7 @@ def rank(
                 notice=notice,
             )
         )
+    scored.save()
     manifest = manifest_of(
         inputs,
         scorer=the_scorer,
