@@ -66,13 +66,14 @@ def small() -> dict:
 
 
 @pytest.fixture(scope="session")
-def fitted(context, small, session_model_cache):
-    """A LightGBM ranker fitted with the small configuration, through the session model cache
-    (a library run with the same settings, e.g. test_report's, shares its models)."""
+def fitted(context, session_model_cache):
+    """The default LightGBM ranker, through the session model cache: the default runs of the
+    CLI and library tests (test_cli_rank, test_readme, test_ranker_v2) train it once a session
+    and every user of this fixture reads it."""
     from targetrank.model.cache import ModelCache, fit_cached
     from targetrank.model.lightgbm_scorer import LightGBMScorer
 
-    scorer = LightGBMScorer(**small)
+    scorer = LightGBMScorer()
     fit_cached(scorer, context, ModelCache(session_model_cache / "models"))
     return scorer
 

@@ -199,10 +199,10 @@ def test_prior_metrics_beat_random(fitted):
 
 
 @pytest.mark.slow
-def test_whole_genome_is_scored_in_one_run(fitted, context):
+def test_whole_genome_is_scored_in_one_run(trained, context):
     rows = context.rows()
     assert rows.height == context.features.height * 5
-    result = fitted.score(rows)
+    result = trained.score(rows)
     assert result.scores.shape == (rows.height,)
     assert np.isfinite(result.scores).all()
 

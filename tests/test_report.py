@@ -27,12 +27,12 @@ HOSTILE_ID = 'imm<b>x</b>&"q"'
 
 
 @pytest.fixture(scope="module")
-def small_run(tmp_path_factory, small) -> Path:
-    """A small LightGBM run (8 targets, 5 strategies, bootstrap intervals) via the library."""
+def small_run(tmp_path_factory) -> Path:
+    """A small LightGBM run (8 targets, 5 strategies, bootstrap intervals) via the library; the
+    default ranker, shared with the other default runs through the session model cache."""
     import targetrank as t
-    from targetrank.model.lightgbm_scorer import LightGBMScorer
 
-    ranking = t.rank(TARGETS, scorer=LightGBMScorer(**small), evaluate_model=False)
+    ranking = t.rank(TARGETS, scorer="lightgbm", evaluate_model=False)
     return ranking.write(tmp_path_factory.mktemp("report") / "run")
 
 
