@@ -123,8 +123,13 @@ def test_contributions_sum_to_scores(fitted, context):
 def test_evidence_targets_are_scored_out_of_fold(fitted, context):
     rows = context.rows(context.evidence["entrez_id"].unique().to_list())
     assert fitted.score(rows).out_of_fold.all()
-    outside = context.features.join(fitted.training_.rows, on="entrez_id", how="anti").head(5)
+    # genes in no background draw's training table are scored by whole-table models only
+    trained = set().union(*fitted.fold_of_)
+    outside = context.features.filter(~pl.col("entrez_id").is_in(list(trained))).head(5)
     assert not fitted.score(context.rows(outside["entrez_id"].to_list())).out_of_fold.any()
+    drawn_later = sorted(trained - set(fitted.training_.rows["entrez_id"]))[:5]
+    assert drawn_later  # background of draws 1.. only: out-of-fold there
+    assert fitted.score(context.rows(drawn_later)).out_of_fold.all()
 
 
 @pytest.fixture(scope="module")
