@@ -31,13 +31,19 @@ def png_size(path: Path) -> tuple[int, int]:
 
 
 @pytest.fixture(scope="module")
-def default_run(tmp_path_factory):
-    """README command 1: the default LightGBM run (plus xlsx)."""
+def default_run(tmp_path_factory, session_model_cache):
+    """README command 1: the default LightGBM run (plus xlsx), cold: it trains in a cache of its
+    own, whatever ran before, then hands its models to the session cache for later tests."""
+    import shutil
+
     from click.testing import CliRunner
 
-    out = tmp_path_factory.mktemp("runs") / "default"
-    result = CliRunner().invoke(main, ["rank", "--out", str(out), "--format", "csv,xlsx"])
+    root = tmp_path_factory.mktemp("runs")
+    out, cache = root / "default", root / "cache"
+    args = ["rank", "--out", str(out), "--format", "csv,xlsx", "--cache-dir", str(cache)]
+    result = CliRunner().invoke(main, args)
     assert result.exit_code == 0, result.output
+    shutil.copytree(cache / "models", session_model_cache / "models", dirs_exist_ok=True)
     return out, result
 
 
