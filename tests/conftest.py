@@ -9,6 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from targetrank.paths import shared_dir as find_shared
+from tests.support.rankers import TINY
 
 
 @pytest.fixture(scope="session")
@@ -82,12 +83,4 @@ def fitted(context, session_model_cache):
 def tiny() -> dict:
     """A tiny ranker configuration (seconds to train) for tests that must train themselves
     (determinism, leakage): their claims do not depend on the models' size."""
-    return {
-        "n_repeats": 1,
-        "n_refits": 2,
-        "n_folds": 3,
-        "prior_folds": 2,
-        "n_background": 60,
-        "prior_params": {"n_estimators": 25},
-        "ranker_params": {"n_estimators": 25},
-    }
+    return dict(TINY)

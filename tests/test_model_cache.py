@@ -16,17 +16,8 @@ from targetrank.cli import main
 from targetrank.inputs import load_inputs
 from targetrank.model.cache import ARRAYS_SUFFIX, FORMAT, SUFFIX, ModelCache, cache_key
 from targetrank.model.lightgbm_scorer import LightGBMScorer
+from tests.support.rankers import TINY
 
-#: A tiny ranker (seconds to train) for the fault cases.
-TINY = {
-    "n_repeats": 1,
-    "n_refits": 2,
-    "n_folds": 3,
-    "prior_folds": 2,
-    "n_background": 60,
-    "prior_params": {"n_estimators": 25},
-    "ranker_params": {"n_estimators": 25},
-}
 COMPARED = ("ranking.csv", "matrix.csv", "model_card.json", "explanations.parquet")
 
 

@@ -41,7 +41,7 @@ from targetrank.model.prior import PRIOR_COLUMN, PriorResult, fit_prior
 from targetrank.model.protocol import ScoreResult, ScoringContext
 from targetrank.model.rows import indicator_name
 from targetrank.model.strategy_ranker import StrategyRanker
-from targetrank.model.training import TrainingTable, build_training_table
+from targetrank.model.training import TrainingTable, build_training_tables
 
 if TYPE_CHECKING:
     from targetrank.model.cache import ModelCache
@@ -167,8 +167,19 @@ class LightGBMScorer:
         # milliseconds, before the genome-wide prior is fitted. One table per background draw:
         # repeat r trains on draw r, bootstrap replicate b on draw n_repeats + b
         n_draws = cfg.n_repeats + cfg.n_refits
-        tables = [self._training_table(context, d if cfg.bag_background else 0)
-                  for d in range(n_draws)]  # fmt: skip
+        draws = range(n_draws) if cfg.bag_background else [0] * n_draws
+        tables = build_training_tables(
+            context.evidence,
+            context.strategies,
+            context.features,
+            context.seed_entrez,
+            n_background=cfg.n_background,
+            seed=context.seed,
+            cross_negatives=cfg.cross_negatives,
+            n_housekeeping=cfg.n_housekeeping,
+            match_on="pubmed_count_focused" if cfg.match_popularity else None,
+            draws=draws,
+        )
         self.training_: TrainingTable = tables[0]
         self._prior: PriorResult | None = None
         self._prior_cache = cache
@@ -254,21 +265,6 @@ class LightGBMScorer:
             tick()
             self.boot_.append((fold_of, models, full))
         return self
-
-    def _training_table(self, context: ScoringContext, draw: int) -> TrainingTable:
-        cfg = self.config
-        return build_training_table(
-            context.evidence,
-            context.strategies,
-            context.features,
-            context.seed_entrez,
-            n_background=cfg.n_background,
-            seed=context.seed,
-            cross_negatives=cfg.cross_negatives,
-            n_housekeeping=cfg.n_housekeeping,
-            match_on="pubmed_count_focused" if cfg.match_popularity else None,
-            draw=draw,
-        )
 
     @property
     def prior_(self) -> PriorResult:

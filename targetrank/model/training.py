@@ -17,7 +17,7 @@ for every negative). Negatives are chosen so that fame cannot separate them from
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -63,7 +63,7 @@ def build_training_table(
     match_on: str | None = "pubmed_count_focused",
     draw: int = 0,
 ) -> TrainingTable:
-    """Assemble the level-2 training rows.
+    """Assemble the level-2 training rows of one background draw.
 
     Args:
         evidence: The evidence base (strategy, entrez_id, grade).
@@ -84,30 +84,64 @@ def build_training_table(
             averages them (positive-unlabelled bagging), so no single sample of unlabelled genes
             decides a ranking.
     """
+    return build_training_tables(
+        evidence,
+        strategies,
+        universe,
+        seed_entrez,
+        n_background=n_background,
+        seed=seed,
+        cross_negatives=cross_negatives,
+        n_housekeeping=n_housekeeping,
+        match_on=match_on,
+        draws=[draw],
+    )[0]
+
+
+def build_training_tables(
+    evidence: pl.DataFrame,
+    strategies: StrategySet,
+    universe: pl.DataFrame,
+    seed_entrez: Sequence[int],
+    *,
+    n_background: int = 200,
+    seed: int = 0,
+    cross_negatives: bool = True,
+    n_housekeeping: int = 20,
+    match_on: str | None = "pubmed_count_focused",
+    draws: Iterable[int] = (0,),
+) -> list[TrainingTable]:
+    """:func:`build_training_table` for several draws at once (one table per draw, in order).
+
+    What does not depend on the draw (pools, literature bins, gates, labelled rows) is computed
+    once; each draw only samples its background and known non-targets.
+    """
     from targetrank.features.gates import HOUSEKEEPING, gate_frame
 
+    draws = list(draws)
     evidence_ids = set(evidence["entrez_id"].to_list())
-    pool = np.sort(
-        np.array(
-            [
-                e
-                for e in universe["entrez_id"].to_list()
-                if e not in evidence_ids and e not in set(seed_entrez)
-            ]
-        )
-    )
+    excluded = evidence_ids | set(seed_entrez)
+    pool = np.sort(np.array([e for e in universe["entrez_id"].to_list() if e not in excluded]))
     housekeeping = np.sort(
         universe.filter(HOUSEKEEPING & ~pl.col("entrez_id").is_in(list(evidence_ids)))[
             "entrez_id"
         ].to_numpy()
     )
     bins = _bins(universe, match_on)
-    frames = []
-    groups = []
+    frames: list[list[pl.DataFrame]] = [[] for _ in draws]
+    groups: list[list[int]] = [[] for _ in draws]
     for i, strategy in enumerate(strategies):
         ev = evidence.filter(pl.col("strategy") == strategy.id).select(
             "entrez_id", pl.col("grade").alias("label"), pl.lit("evidence").alias("role")
         )
+        if ev.filter(pl.col("label") > 0).height == 0:
+            raise ModelError(
+                f"Strategy '{strategy.id}' has no evidence target with a grade above 0",
+                input=f"{ev.height} evidence rows, none graded above 0",
+                done="the ranker was not trained",
+                cause="the evidence base has no row for this strategy",
+                fix="add evidence rows for it, or rank it with --scorer weighted",
+            )
         seeds = pl.DataFrame({"entrez_id": list(seed_entrez)}, schema={"entrez_id": pl.Int64})
         seeds = seeds.join(ev.select("entrez_id"), on="entrez_id", how="anti").select(
             "entrez_id", pl.lit(0, pl.Int64).alias("label"), pl.lit("seed").alias("role")
@@ -128,39 +162,40 @@ def build_training_table(
                     pl.lit("other_strategy").alias("role"),
                 )
             )
-        rng = np.random.default_rng([seed, i] if draw == 0 else [seed, i, draw])
         reachable = [g for g in strategy.gates if g != "not_housekeeping"]
         passing = gate_frame(universe, tuple(reachable)).filter(pl.col("gate") == "")
         strategy_pool = pool[np.isin(pool, passing["entrez_id"].to_numpy())]
         positives = ev.filter(pl.col("label") > 0)["entrez_id"].to_numpy()
-        drawn = _matched_sample(strategy_pool, positives, bins, n_background, rng)
-        background = pl.DataFrame({"entrez_id": drawn}, schema={"entrez_id": pl.Int64}).select(
-            "entrez_id", pl.lit(0, pl.Int64).alias("label"), pl.lit("background").alias("role")
-        )
-        taken = set(drawn.tolist()) | set(ev["entrez_id"].to_list())
-        hk_pool = np.array([g for g in housekeeping if g not in taken], dtype=np.int64)
-        hk = pl.DataFrame(
-            {"entrez_id": np.sort(rng.choice(hk_pool, min(n_housekeeping, len(hk_pool)), False))},
-            schema={"entrez_id": pl.Int64},
-        ).select(
-            "entrez_id", pl.lit(0, pl.Int64).alias("label"), pl.lit("non_target").alias("role")
-        )
-        group = pl.concat([ev, seeds, others, background, hk]).with_columns(
-            pl.lit(strategy.id).alias("strategy")
-        )
-        group = group.unique("entrez_id", keep="first", maintain_order=True)
-        if group.filter(pl.col("label") > 0).height == 0:
-            raise ModelError(
-                f"Strategy '{strategy.id}' has no evidence target with a grade above 0",
-                input=f"{group.height} rows, all label 0",
-                done="the ranker was not trained",
-                cause="the evidence base has no row for this strategy",
-                fix="add evidence rows for it, or rank it with --scorer weighted",
-            )
-        frames.append(group.select("strategy", "entrez_id", "label", "role"))
-        groups.append(group.height)
-    rows = pl.concat(frames)
-    return TrainingTable(rows, groups, [s.id for s in strategies])
+        labelled = set(ev["entrez_id"].to_list())
+        for d, draw in enumerate(draws):
+            rng = np.random.default_rng([seed, i] if draw == 0 else [seed, i, draw])
+            drawn = _matched_sample(strategy_pool, positives, bins, n_background, rng)
+            background = pl.DataFrame({"entrez_id": drawn}, schema={"entrez_id": pl.Int64})
+            taken = set(drawn.tolist()) | labelled
+            hk_pool = np.array([g for g in housekeeping if g not in taken], dtype=np.int64)
+            hk = np.sort(rng.choice(hk_pool, min(n_housekeeping, len(hk_pool)), False))
+            group = pl.concat(
+                [
+                    ev,
+                    seeds,
+                    others,
+                    background.select(
+                        "entrez_id",
+                        pl.lit(0, pl.Int64).alias("label"),
+                        pl.lit("background").alias("role"),
+                    ),
+                    pl.DataFrame({"entrez_id": hk}, schema={"entrez_id": pl.Int64}).select(
+                        "entrez_id",
+                        pl.lit(0, pl.Int64).alias("label"),
+                        pl.lit("non_target").alias("role"),
+                    ),
+                ]
+            ).with_columns(pl.lit(strategy.id).alias("strategy"))
+            group = group.unique("entrez_id", keep="first", maintain_order=True)
+            frames[d].append(group.select("strategy", "entrez_id", "label", "role"))
+            groups[d].append(group.height)
+    ids = [s.id for s in strategies]
+    return [TrainingTable(pl.concat(f), g, ids) for f, g in zip(frames, groups, strict=True)]
 
 
 def _bins(universe: pl.DataFrame, column: str | None, n: int = 10) -> dict[int, int]:
