@@ -190,6 +190,10 @@ def child(
     prior_ticks = [t for t, step, _ in ticks if step == "precedence prior"]
     prior_s = times.get("prior", 0.0)
     fit_s = times.get("fit", 0.0) + (0.0 if state["prior_in_fit"] else prior_s)
+    if "prior" not in times and prior_ticks:
+        # fitted inside fit(), its folds in the same threads as the level-2 models (a run
+        # that writes a model card): the span until its last fold arrived
+        prior_s = max(prior_ticks) - fit_start
     oof_n = cfg.n_repeats * (cfg.n_folds + 1)  # one fold set + whole-table model per draw
     ranker_ticks = [t for t, step, _ in ticks if step == "strategy ranker"]
     if ranker_ticks:

@@ -140,12 +140,17 @@ def fit_scorer(
     cache: bool,
     cache_dir: str | Path | None,
     notice: NoticeCallback | None,
+    with_prior: bool = False,
 ) -> Any:
-    """Fit ``scorer``, through the model cache when it is on (see :mod:`targetrank.model.cache`)."""
+    """Fit ``scorer``, through the model cache when it is on (see :mod:`targetrank.model.cache`).
+
+    ``with_prior``: the run writes a model card, so the ranker fits the card's level-1 prior
+    beside its own models instead of after them.
+    """
     from targetrank.model.cache import ModelCache, default_root, fit_cached
 
     store = ModelCache(default_root(cache_dir), notice or no_notice) if cache else None
-    return fit_cached(scorer, context, store)
+    return fit_cached(scorer, context, store, with_prior=with_prior)
 
 
 def scored_rows(scorer: Scorer, cached: Any) -> Any:

@@ -170,13 +170,27 @@ def test_fitting_and_scoring_do_not_fit_the_unused_prior(context, tiny, monkeypa
     import targetrank.model.lightgbm_scorer as ranker
 
     fits = []
-    real = ranker.fit_prior
-    monkeypatch.setattr(ranker, "fit_prior", lambda *a, **k: fits.append(1) or real(*a, **k))
+    real = ranker.plan_prior
+    monkeypatch.setattr(ranker, "plan_prior", lambda *a, **k: fits.append(1) or real(*a, **k))
     scorer = LightGBMScorer(**{**tiny, "n_refits": 0}).fit(context)
     scorer.score(context.rows(context.seed_entrez))
     assert fits == []
     assert scorer.card()["level1_prior"]["metrics"]["genes"] == context.features.height
     assert fits == [1]
+
+
+def test_models_fitted_in_threads_equal_models_fitted_one_by_one(context, tiny, monkeypatch):
+    """Fits run two at a time (and the prior's folds beside the level-2 models when a run
+    writes a model card): every model, and the prior, is the one a sequential fit gives."""
+    import targetrank.model.lightgbm_runtime as runtime
+
+    settings = {**tiny, "n_refits": 1}
+    threaded = LightGBMScorer(**settings).fit(context, with_prior=True)
+    monkeypatch.setattr(runtime, "_cores", lambda: 1)
+    sequential = LightGBMScorer(**settings).fit(context)
+    assert threaded.to_state() == sequential.to_state()
+    assert threaded.prior_.table.equals(sequential.prior_.table)  # lazily fitted, one by one
+    assert threaded.prior_.metrics == sequential.prior_.metrics
 
 
 def test_training_table_groups(fitted):
@@ -221,11 +235,11 @@ def test_no_evidence_target_is_raised_before_the_prior_is_fitted(context, monkey
     def never(*args, **kwargs):
         raise AssertionError("the level-1 prior was fitted before the inputs were checked")
 
-    monkeypatch.setattr(ranker, "fit_prior", never)
+    monkeypatch.setattr(ranker, "plan_prior", never)
     empty = context.strategies.ids[0]
     no_evidence = replace(context, evidence=context.evidence.filter(pl.col("strategy") != empty))
     with pytest.raises(ModelError, match="no evidence target"):
-        ranker.LightGBMScorer(n_refits=0).fit(no_evidence)
+        ranker.LightGBMScorer(n_refits=0).fit(no_evidence, with_prior=True)
 
 
 def test_n_bootstrap_is_a_deprecated_name_of_n_refits():

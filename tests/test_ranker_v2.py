@@ -101,10 +101,10 @@ def test_each_background_draw_samples_new_unlabelled_genes_with_the_same_labels(
     assert build_training_table(*args, seed=0, draw=1).rows.equals(tables[1])
 
 
-def test_ranker_averages_background_draws_and_scores_every_draw_out_of_fold(context, small):
+def test_ranker_averages_background_draws_and_scores_every_draw_out_of_fold(context, tiny):
     from targetrank.model.lightgbm_scorer import LightGBMScorer
 
-    bagged = LightGBMScorer(**{**small, "n_repeats": 2, "n_refits": 0}).fit(context)
+    bagged = LightGBMScorer(**{**tiny, "n_repeats": 2, "n_refits": 0}).fit(context)
     assert bagged.card()["level2_ranker"]["background_draws"] == 2
     assert len(bagged.full_models_) == 2
     # a gene drawn as background in draw 1 only: draw 1 scores it with the fold model that left
@@ -115,7 +115,7 @@ def test_ranker_averages_background_draws_and_scores_every_draw_out_of_fold(cont
     result = bagged.score(context.rows(only_second))
     assert result.out_of_fold.all()
     # switching bagging off trains every repeat on the same draw
-    single = LightGBMScorer(**{**small, "n_repeats": 2, "n_refits": 0, "bag_background": False})
+    single = LightGBMScorer(**{**tiny, "n_repeats": 2, "n_refits": 0, "bag_background": False})
     single.fit(context)
     assert set(single.fold_of_[0]) == set(single.fold_of_[1])
     assert single.card()["level2_ranker"]["background_draws"] == 1

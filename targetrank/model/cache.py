@@ -45,8 +45,13 @@ PACKAGE_DIR = Path(__file__).resolve().parent.parent
 class CacheableScorer(Protocol):
     """A scorer whose fitted state can be keyed, saved and restored."""
 
-    def fit(self, context: Any, *, cache: ModelCache | None = None) -> Any:
-        """Fit, reusing (or storing) parts of the state in ``cache``."""
+    def fit(
+        self, context: Any, *, cache: ModelCache | None = None, with_prior: bool = False
+    ) -> Any:
+        """Fit, reusing (or storing) parts of the state in ``cache``.
+
+        ``with_prior``: also fit the context model the model card reads, now, not on first use.
+        """
         ...
 
     def cache_components(self, context: Any) -> dict[str, Any]:
@@ -348,13 +353,20 @@ class ModelCache:
         return True
 
 
-def fit_cached(scorer: Any, context: Any, cache: ModelCache | None) -> CacheOutcome:
+def fit_cached(
+    scorer: Any, context: Any, cache: ModelCache | None, *, with_prior: bool = False
+) -> CacheOutcome:
     """Fit ``scorer`` on ``context``, or restore it from ``cache`` when its key is stored.
 
     Scorers without cache support (weighted, custom) are fitted as usual and never cached.
+    ``with_prior``: a cacheable scorer also fits what its model card reads (see
+    :meth:`CacheableScorer.fit`).
     """
-    if cache is None or not isinstance(scorer, CacheableScorer):
+    if not isinstance(scorer, CacheableScorer):
         scorer.fit(context)
+        return CacheOutcome(False)
+    if cache is None:
+        scorer.fit(context, with_prior=with_prior)
         return CacheOutcome(False)
     key = cache_key(scorer.cache_components(context))
     state = cache.load(key)
@@ -364,7 +376,7 @@ def fit_cached(scorer: Any, context: Any, cache: ModelCache | None) -> CacheOutc
             return CacheOutcome(True, key, store=cache)
         except Exception as exc:  # a verified file that does not restore: retrain, never fail
             cache.notice(f"model cache {key[:12]} refused: cannot restore ({exc}); retraining")
-    scorer.fit(context, cache=cache)
+    scorer.fit(context, cache=cache, with_prior=with_prior)
     stored = cache.store(key, scorer.to_state())
     return CacheOutcome(False, key, stored, cache)
 

@@ -1,4 +1,4 @@
-"""How targetrank runs LightGBM: deterministic training and threaded prediction.
+"""How targetrank runs LightGBM: deterministic training, fits and predictions in threads.
 
 Shared by the two estimators (:mod:`.precedence_classifier`, :mod:`.strategy_ranker`).
 """
@@ -6,11 +6,13 @@ Shared by the two estimators (:mod:`.precedence_classifier`, :mod:`.strategy_ran
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
+
+T = TypeVar("T")
 
 #: Training parameters that make LightGBM's results depend on the seed only.
 DETERMINISTIC: dict[str, Any] = {
@@ -43,3 +45,37 @@ def predict_rows(predict: Callable[[np.ndarray], np.ndarray], X: np.ndarray) -> 
         return predict(X)
     with ThreadPoolExecutor(n) as pool:
         return np.concatenate(list(pool.map(predict, np.array_split(X, n))))
+
+
+def fit_in_threads(
+    jobs: Sequence[Callable[[], T]], on_done: Callable[[int], None] | None = None
+) -> list[T]:
+    """Run independent model fits in a few Python threads; results in job order.
+
+    Each fit is single-threaded and seeded by its own arguments, so the models are identical to
+    fitting one after another: LightGBM releases the GIL while it trains, so on a 2-core machine
+    two fits run at once (a cold default run's 138 level-2 fits and the prior's K folds nearly
+    halve). ``on_done(n)`` is called from the calling thread after the n-th result in order,
+    so a progress callback never runs in a worker thread.
+    """
+    n = min(_cores(), 4, len(jobs))
+    if n < 2:
+        results = []
+        for i, job in enumerate(jobs):
+            results.append(job())
+            if on_done is not None:
+                on_done(i + 1)
+        return results
+    with ThreadPoolExecutor(n) as pool:
+        futures = [pool.submit(job) for job in jobs]
+        results = []
+        try:
+            for i, future in enumerate(futures):
+                results.append(future.result())
+                if on_done is not None:
+                    on_done(i + 1)
+        except BaseException:  # a failed fit (or Ctrl-C) stops the fits not yet started
+            for future in futures:
+                future.cancel()
+            raise
+        return results

@@ -29,6 +29,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -36,8 +37,9 @@ import polars as pl
 
 from targetrank.errors import ModelError
 from targetrank.model.leakage import check_no_leakage
+from targetrank.model.lightgbm_runtime import fit_in_threads
 from targetrank.model.matrix import FeatureSelection, select_model_features, to_matrix
-from targetrank.model.prior import PRIOR_COLUMN, PriorResult, fit_prior
+from targetrank.model.prior import PRIOR_COLUMN, PriorPlan, PriorResult, plan_prior
 from targetrank.model.protocol import ScoreResult, ScoringContext
 from targetrank.model.rows import indicator_name
 from targetrank.model.strategy_ranker import StrategyRanker
@@ -144,7 +146,13 @@ class LightGBMScorer:
             setattr(self.config, key, value)
 
     # ------------------------------------------------------------------------------ fitting
-    def fit(self, context: ScoringContext, *, cache: ModelCache | None = None) -> LightGBMScorer:
+    def fit(
+        self,
+        context: ScoringContext,
+        *,
+        cache: ModelCache | None = None,
+        with_prior: bool = False,
+    ) -> LightGBMScorer:
         """Fit the prior, the out-of-fold models, the full model and the bootstrap ensemble.
 
         ``cache``: reuse (or store) the level-1 prior, which depends only on the feature table,
@@ -153,7 +161,9 @@ class LightGBMScorer:
         The prior is fitted here only when it feeds level 2 (``use_prior``); otherwise (the
         default) the model card's context metrics are its only use, and it is fitted the first
         time ``prior_`` is read (the card, the model cache, ``evaluate``): same numbers, and
-        fitting and scoring alone skip it.
+        fitting and scoring alone skip it. ``with_prior=True`` (a run that writes a model card)
+        fits it now, its folds in the same threads as the level-2 models, which keeps both
+        cores busy to the end (a cold default run ~9 s faster here; same numbers).
         """
         cfg = self.config
         report = context.progress
@@ -185,6 +195,11 @@ class LightGBMScorer:
         self._prior_cache = cache
         if cfg.use_prior:
             self._prior = self._fit_prior(context, cache)
+        prior_plan = None
+        if with_prior and self._prior is None:
+            self._prior = self._cached_prior(context, cache)
+            if self._prior is None:
+                prior_plan = self._prior_plan(context)
 
         union = pl.concat([t.rows.select("strategy", "entrez_id") for t in tables]).unique(
             maintain_order=True
@@ -219,51 +234,71 @@ class LightGBMScorer:
             )
 
         n_fits = (cfg.n_repeats + cfg.n_refits) * (cfg.n_folds + 1)
-        done = 0
+        # every fit's rows and seed are drawn first, in a fixed order (the random generators
+        # are consumed exactly as one fit after another would); the fits then run in threads
+        jobs: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, tuple[int, ...]]] = []
 
-        def tick() -> None:
-            nonlocal done
-            done += 1
-            report("strategy ranker", done, n_fits)
+        def job(data: tuple[np.ndarray, ...], idx: np.ndarray, seed: tuple[int, ...]) -> None:
+            X, y, strat, _ = data
+            jobs.append((X, y, strat, idx, seed))
 
         # out-of-fold model sets, one per background draw (repeat): K fold models grouped by
         # target, and a model on the whole table for the genes outside it
         self.fold_of_: list[dict[int, int]] = []
-        self.oof_models_: list[list[StrategyRanker]] = []
-        self.full_models_: list[StrategyRanker] = []
         for r in range(cfg.n_repeats):
-            X, y, strat, target = arrays(tables[r])
+            data = arrays(tables[r])
+            target = data[3]
             fold_of = self._assign_folds(
                 tables[r].targets, np.random.default_rng([context.seed, 1, r])
             )
-            models = []
             for k in range(cfg.n_folds):
-                keep = np.array([fold_of[t] != k for t in target])
-                models.append(self._fit(X[keep], y[keep], strat[keep], seed=(context.seed, r, k)))
-                tick()
+                keep = np.flatnonzero([fold_of[t] != k for t in target])
+                job(data, keep, (context.seed, r, k))
+            job(data, np.arange(len(target)), (context.seed, 99, r))
             self.fold_of_.append(fold_of)
-            self.oof_models_.append(models)
-            self.full_models_.append(self._fit(X, y, strat, seed=(context.seed, 99, r)))
-            tick()
-        self.full_model_ = self.full_models_[0]
 
         # bootstrap refits: a new background draw, shuffle and resampled targets per replicate
-        self.boot_: list[tuple[dict[int, int], list[StrategyRanker], StrategyRanker]] = []
+        boot_folds: list[dict[int, int]] = []
         for b in range(cfg.n_refits):
-            X, y, strat, target = arrays(tables[cfg.n_repeats + b])
+            data = arrays(tables[cfg.n_repeats + b])
+            target = data[3]
             targets = tables[cfg.n_repeats + b].targets
             rng = np.random.default_rng([context.seed, 2, b])
             fold_of = self._assign_folds(targets, rng)
-            models = []
             for k in range(cfg.n_folds):
                 pool = np.array([t for t in targets if fold_of[t] != k])
-                idx = self._resample(target, pool, rng)
-                models.append(self._fit(X[idx], y[idx], strat[idx], seed=(context.seed, 3, b, k)))
-                tick()
-            idx = self._resample(target, targets, rng)
-            full = self._fit(X[idx], y[idx], strat[idx], seed=(context.seed, 4, b))
-            tick()
-            self.boot_.append((fold_of, models, full))
+                job(data, self._resample(target, pool, rng), (context.seed, 3, b, k))
+            job(data, self._resample(target, targets, rng), (context.seed, 4, b))
+            boot_folds.append(fold_of)
+
+        def fit_one(spec: tuple[np.ndarray, ...]) -> StrategyRanker:
+            X, y, strat, idx, seed = spec
+            return self._fit(X[idx], y[idx], strat[idx], seed=seed)
+
+        # the prior's folds (when asked for) go first: they are the longest fits
+        prior_jobs = prior_plan.jobs if prior_plan is not None else []
+        n_prior = len(prior_jobs)
+
+        def done(n: int) -> None:
+            if n <= n_prior:
+                report("precedence prior", n, n_prior)
+            else:
+                report("strategy ranker", n - n_prior, n_fits)
+
+        fitted = fit_in_threads([*prior_jobs, *(partial(fit_one, spec) for spec in jobs)], done)
+        if prior_plan is not None:
+            self._prior = prior_plan.finish(fitted[:n_prior])
+            self._store_prior(context, cache, self._prior)
+        models = fitted[n_prior:]
+        per_set = cfg.n_folds + 1
+        sets = [models[i : i + per_set] for i in range(0, len(models), per_set)]
+        self.oof_models_: list[list[StrategyRanker]] = [s[:-1] for s in sets[: cfg.n_repeats]]
+        self.full_models_: list[StrategyRanker] = [s[-1] for s in sets[: cfg.n_repeats]]
+        self.full_model_ = self.full_models_[0]
+        self.boot_: list[tuple[dict[int, int], list[StrategyRanker], StrategyRanker]] = [
+            (fold_of, s[:-1], s[-1])
+            for fold_of, s in zip(boot_folds, sets[cfg.n_repeats :], strict=True)
+        ]
         return self
 
     @property
@@ -284,24 +319,11 @@ class LightGBMScorer:
         """Whether level 2 reads the prior (then rows must carry its column)."""
         return self.config.use_prior or PRIOR_COLUMN in getattr(self, "feature_names_", ())
 
-    def _fit_prior(self, context: ScoringContext, cache: ModelCache | None) -> PriorResult:
-        cfg = self.config
-
-        def fit() -> PriorResult:
-            return fit_prior(
-                context.features,
-                context.labels,
-                seed=context.seed,
-                n_folds=cfg.prior_folds,
-                params=cfg.prior_params,
-                progress=context.progress,
-            )
-
-        if cache is None:
-            return fit()
+    def _prior_key(self, context: ScoringContext) -> str:
         from targetrank.model import cache as mc
 
-        key = mc.cache_key(
+        cfg = self.config
+        return mc.cache_key(
             {
                 "part": "level-1 prior",
                 "seed": context.seed,
@@ -313,14 +335,50 @@ class LightGBMScorer:
                 "code": mc.code_digest(),
             }
         )
+
+    def _cached_prior(
+        self, context: ScoringContext, cache: ModelCache | None
+    ) -> PriorResult | None:
+        """The prior from its own cache key, or None (no cache, not stored, refused)."""
+        if cache is None:
+            return None
+        key = self._prior_key(context)
         state = cache.load(key)
-        if state is not None:
-            try:
-                return _prior_from_state(state)
-            except Exception as exc:  # a verified file that does not restore: refit
-                cache.notice(f"model cache {key[:12]} refused: cannot restore ({exc}); retraining")
-        prior = fit()
-        cache.store(key, _prior_state(prior))
+        if state is None:
+            return None
+        try:
+            return _prior_from_state(state)
+        except Exception as exc:  # a verified file that does not restore: refit
+            cache.notice(f"model cache {key[:12]} refused: cannot restore ({exc}); retraining")
+            return None
+
+    def _store_prior(
+        self, context: ScoringContext, cache: ModelCache | None, prior: PriorResult
+    ) -> None:
+        if cache is not None:
+            cache.store(self._prior_key(context), _prior_state(prior))
+
+    def _prior_plan(self, context: ScoringContext) -> PriorPlan:
+        cfg = self.config
+        return plan_prior(
+            context.features,
+            context.labels,
+            seed=context.seed,
+            n_folds=cfg.prior_folds,
+            params=cfg.prior_params,
+        )
+
+    def _fit_prior(self, context: ScoringContext, cache: ModelCache | None) -> PriorResult:
+        prior = self._cached_prior(context, cache)
+        if prior is None:
+            plan = self._prior_plan(context)
+            report = context.progress
+            n = len(plan.jobs)
+            report("precedence prior", 0, n)
+            prior = plan.finish(
+                fit_in_threads(plan.jobs, lambda done: report("precedence prior", done, n))
+            )
+            self._store_prior(context, cache, prior)
         return prior
 
     # ------------------------------------------------------------------------------ caching

@@ -8,7 +8,9 @@ feed the strategy ranker without leaking, and its ROC-AUC / average precision ar
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -20,6 +22,7 @@ from sklearn.model_selection import StratifiedKFold
 from targetrank._types import ProgressCallback, no_progress
 from targetrank.errors import ModelError
 from targetrank.model.leakage import check_no_leakage
+from targetrank.model.lightgbm_runtime import fit_in_threads
 from targetrank.model.matrix import FeatureSelection, select_model_features, to_matrix
 from targetrank.model.precedence_classifier import PrecedenceClassifier
 
@@ -93,6 +96,59 @@ def _bootstrap_ci(
     return [float(np.percentile(values, 2.5)), float(np.percentile(values, 97.5))]
 
 
+@dataclass
+class PriorPlan:
+    """The prior's K fold fits as independent jobs, and how their predictions become the prior.
+
+    :func:`fit_prior` runs the jobs itself; the level-2 ranker may run them in its own thread
+    pool beside its fits (same models, same numbers: each job is seeded by its fold).
+    """
+
+    jobs: list[Callable[[], np.ndarray]]
+    finish: Callable[[list[np.ndarray]], PriorResult]
+
+
+def plan_prior(
+    features: pl.DataFrame,
+    labels: pl.DataFrame,
+    *,
+    seed: int = 0,
+    n_folds: int = 5,
+    params: dict[str, Any] | None = None,
+    requested: list[str] | None = None,
+) -> PriorPlan:
+    """The fits of :func:`fit_prior`, not yet run (same arguments)."""
+    if requested is not None:
+        check_no_leakage(requested, labels="clinical-precedence (level 1)")
+    selection = select_model_features(features, requested=requested)
+    if not selection.used:
+        raise ModelError(
+            "No usable features for the precedence prior",
+            input=", ".join(selection.refused) or "empty table",
+            fix="use a feature table with localisation, expression or safety columns",
+        )
+    data = features.select("entrez_id", *selection.used).join(
+        labels.select("entrez_id", "precedence"), on="entrez_id", how="left", maintain_order="left"
+    )
+    y = data["precedence"].fill_null(False).cast(pl.Int64).to_numpy()
+    X = to_matrix(data, selection.used)
+    splits = list(StratifiedKFold(n_splits=n_folds, shuffle=True, random_state=seed).split(X, y))
+
+    def fold(k: int) -> np.ndarray:
+        train, test = splits[k]
+        model = PrecedenceClassifier(random_state=seed + k, **(params or {}))
+        model.fit(X[train], y[train], feature_names=selection.used)
+        return model.predict_proba(X[test])
+
+    def finish(predictions: list[np.ndarray]) -> PriorResult:
+        oof = np.zeros(len(y))
+        for (_, test), p in zip(splits, predictions, strict=True):
+            oof[test] = p
+        return _prior_result(data, selection, y, oof, seed, n_folds)
+
+    return PriorPlan([partial(fold, k) for k in range(n_folds)], finish)
+
+
 def fit_prior(
     features: pl.DataFrame,
     labels: pl.DataFrame,
@@ -115,29 +171,23 @@ def fit_prior(
         progress: ``(step, done, total)`` callback.
     """
     report = progress or no_progress
-    if requested is not None:
-        check_no_leakage(requested, labels="clinical-precedence (level 1)")
-    selection = select_model_features(features, requested=requested)
-    if not selection.used:
-        raise ModelError(
-            "No usable features for the precedence prior",
-            input=", ".join(selection.refused) or "empty table",
-            fix="use a feature table with localisation, expression or safety columns",
-        )
-    data = features.select("entrez_id", *selection.used).join(
-        labels.select("entrez_id", "precedence"), on="entrez_id", how="left", maintain_order="left"
+    plan = plan_prior(
+        features, labels, seed=seed, n_folds=n_folds, params=params, requested=requested
     )
-    y = data["precedence"].fill_null(False).cast(pl.Int64).to_numpy()
-    X = to_matrix(data, selection.used)
-    oof = np.zeros(len(y))
-    folds = StratifiedKFold(n_splits=n_folds, shuffle=True, random_state=seed)
-    for k, (train, test) in enumerate(folds.split(X, y)):
-        report("precedence prior", k, n_folds)
-        model = PrecedenceClassifier(random_state=seed + k, **(params or {}))
-        model.fit(X[train], y[train], feature_names=selection.used)
-        oof[test] = model.predict_proba(X[test])
-    report("precedence prior", n_folds, n_folds)
+    report("precedence prior", 0, n_folds)
+    done = fit_in_threads(plan.jobs, lambda n: report("precedence prior", n, n_folds))
+    return plan.finish(done)
 
+
+def _prior_result(
+    data: pl.DataFrame,
+    selection: FeatureSelection,
+    y: np.ndarray,
+    oof: np.ndarray,
+    seed: int,
+    n_folds: int,
+) -> PriorResult:
+    """Metrics of the out-of-fold prior against PubMed popularity and random."""
     rng = np.random.default_rng(seed)
     metrics: dict[str, Any] = {
         "genes": len(y),

@@ -69,7 +69,7 @@ def evaluate(
     )
     context = inputs.context(seed, report)
     model = LightGBMScorer(**{"n_refits": 0, **(ranker_options or {})})
-    fit_scorer(model, context, cache=cache, cache_dir=cache_dir, notice=notice)
+    fit_scorer(model, context, cache=cache, cache_dir=cache_dir, notice=notice, with_prior=True)
     report("evaluating", 0, 1)
     table, summary = evaluate_fitted(model, context, inputs, seed, n_resamples)
     card = model_card_of(model, inputs, seed)

@@ -93,7 +93,10 @@ def rank(
     the_scorer = as_scorer(scorer)
     context = inputs.context(seed, report)
     report("fitting", 0, 1)
-    cached = fit_scorer(the_scorer, context, cache=cache, cache_dir=cache_dir, notice=notice)
+    # the model card below always reads the level-1 prior: fitted beside the level-2 models
+    cached = fit_scorer(
+        the_scorer, context, cache=cache, cache_dir=cache_dir, notice=notice, with_prior=True
+    )
     # each (strategy, gene) row is scored and explained once, and kept beside cached models
     scored = scored_rows(the_scorer, cached)
     report("scoring", 0, 1)
