@@ -402,3 +402,30 @@ def test_warm_run_reuses_the_model_card_evaluation(cold, tmp_path, monkeypatch):
     # another strategy subset is another evaluation: computed, not taken from the full one
     with pytest.raises(AssertionError, match="recomputed"):
         tiny_rank(cache, evaluate_model=True, strategies=["bone_resident"])
+
+
+def test_warm_run_never_loads_lightgbm_or_scikit_learn(cold, tmp_path):
+    """A warm run reads every row it shows from the scored rows, so it neither imports LightGBM
+    and scikit-learn (~2.5 s of start-up) nor parses a model; its ranking is the cold one."""
+    import subprocess
+    import sys
+
+    cache, out, _ = cold
+    script = f"""
+import sys
+import targetrank as t
+from targetrank.model.lightgbm_scorer import LightGBMScorer
+from tests.support.rankers import TINY
+r = t.rank(scorer=LightGBMScorer(**TINY), targets={PANEL!r}, evaluate_model=False,
+           cache_dir={str(copy_cache(cache, tmp_path))!r})
+r.write({str(tmp_path / "run")!r})
+assert r.manifest["model_cache"]["used"] is True
+print(sorted(m for m in ("lightgbm", "sklearn", "scipy") if m in sys.modules))
+"""
+    root = Path(__file__).resolve().parent.parent
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=root, capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip().splitlines()[-1] == "[]"
+    same_files(out, tmp_path / "run")

@@ -15,16 +15,12 @@ from typing import Any
 
 import numpy as np
 import polars as pl
-from scipy.integrate import trapezoid
-from sklearn.metrics import average_precision_score, roc_auc_score
-from sklearn.model_selection import StratifiedKFold
 
 from targetrank._types import ProgressCallback, no_progress
 from targetrank.errors import ModelError
 from targetrank.model.leakage import check_no_leakage
 from targetrank.model.lightgbm_runtime import fit_in_threads
 from targetrank.model.matrix import FeatureSelection, select_model_features, to_matrix
-from targetrank.model.precedence_classifier import PrecedenceClassifier
 
 PRIOR_COLUMN = "prior_precedence"
 
@@ -59,6 +55,8 @@ def _roc_auc(y: np.ndarray, s: np.ndarray) -> float:
     if fps.shape[0] > 2:  # roc_curve's drop_intermediate
         keep = np.flatnonzero(np.r_[True, np.logical_or(np.diff(fps, 2), np.diff(tps, 2)), True])
         tps, fps = tps[keep], fps[keep]
+    from scipy.integrate import trapezoid  # what scikit-learn integrates with
+
     tps, fps = np.r_[0.0, tps], np.r_[0.0, fps]
     return float(trapezoid(tps / tps[-1], fps / fps[-1]))
 
@@ -75,14 +73,17 @@ def _average_precision(y: np.ndarray, s: np.ndarray) -> float:
     return float(max(0.0, -np.sum(np.diff(recall) * precision[:-1])))
 
 
-#: The fast twin of each metric (checked against it on the full data before use).
-_FAST = {roc_auc_score: _roc_auc, average_precision_score: _average_precision}
+def _fast_twin(metric: Any) -> Any:
+    """The fast twin of a scikit-learn metric, or None (checked against it before use)."""
+    from sklearn.metrics import average_precision_score, roc_auc_score
+
+    return {roc_auc_score: _roc_auc, average_precision_score: _average_precision}.get(metric)
 
 
 def _bootstrap_ci(
     y: np.ndarray, s: np.ndarray, metric: Any, rng: np.random.Generator, n: int = 200
 ) -> list[float]:
-    fast = _FAST.get(metric)
+    fast = _fast_twin(metric)
     y = np.asarray(y)
     s = np.asarray(s, dtype=np.float64)
     if fast is None or not np.isin(y, (0, 1)).all() or fast(y, s) != metric(y, s):
@@ -132,7 +133,11 @@ def plan_prior(
     )
     y = data["precedence"].fill_null(False).cast(pl.Int64).to_numpy()
     X = to_matrix(data, selection.used)
+    from sklearn.model_selection import StratifiedKFold
+
     splits = list(StratifiedKFold(n_splits=n_folds, shuffle=True, random_state=seed).split(X, y))
+
+    from targetrank.model.precedence_classifier import PrecedenceClassifier
 
     def fold(k: int) -> np.ndarray:
         train, test = splits[k]
@@ -188,6 +193,8 @@ def _prior_result(
     n_folds: int,
 ) -> PriorResult:
     """Metrics of the out-of-fold prior against PubMed popularity and random."""
+    from sklearn.metrics import average_precision_score, roc_auc_score
+
     rng = np.random.default_rng(seed)
     metrics: dict[str, Any] = {
         "genes": len(y),

@@ -573,9 +573,9 @@ class _Handler(BaseHTTPRequestHandler):
             step = int(p.get("chunk", 8))
             try:
                 for start in range(0, len(data), step):
+                    self._count_out(len(data[start : start + step]))
                     self.wfile.write(data[start : start + step])
                     self.wfile.flush()
-                    self._count_out(len(data[start : start + step]))
                     time.sleep(p.get("interval", 0.05))
             except (BrokenPipeError, ConnectionResetError):
                 self.close_connection = True
@@ -595,8 +595,10 @@ class _Handler(BaseHTTPRequestHandler):
         for k, v in (headers or {}).items():
             self.send_header(k, v)
         self.end_headers()
-        self.wfile.write(data)
+        # counted before the write: a client that has read the body must see the count (the
+        # other order raced with the client's assertion under load)
         self._count_out(len(data))
+        self.wfile.write(data)
 
 
 # --------------------------------------------------------------------------------------------
