@@ -192,7 +192,10 @@ def child(
     fit_s = times.get("fit", 0.0) + (0.0 if state["prior_in_fit"] else prior_s)
     if "prior" not in times and prior_ticks:
         # fitted inside fit(), its folds in the same threads as the level-2 models (a run
-        # that writes a model card): the span until its last fold arrived
+        # that writes a model card): the span until its last fold arrived. Results are
+        # collected in job order, prior first, so level-2 fits that finished meanwhile are
+        # counted in this span and the out-of-fold span after it is near 0: the phases share
+        # the pool and only the fit total is a time a user waits for
         prior_s = max(prior_ticks) - fit_start
     oof_n = cfg.n_repeats * (cfg.n_folds + 1)  # one fold set + whole-table model per draw
     ranker_ticks = [t for t, step, _ in ticks if step == "strategy ranker"]
