@@ -112,6 +112,31 @@ def test_ranker_checks_groups_and_labels_up_front(group, labels, message):
         StrategyRanker(n_estimators=5, label_gain=list(range(8))).fit(X, y, group=group)
 
 
+def test_rankers_fitted_at_once_with_different_top_grades_agree_with_one_by_one():
+    """LightGBM keeps lambdarank's label gains in one process-wide table: rankers trained two at
+    a time must not step on each other's gains when one sees grades up to 7 and another (a
+    bootstrap sample without a grade-7 target) only up to 6 ("Label 7 is not less than the
+    number of label mappings" before the default gain table had one length)."""
+    from targetrank.evidence import MAX_GRADE
+    from targetrank.model.lightgbm_runtime import fit_in_threads
+    from targetrank.model.strategy_ranker import GAIN_LEVELS
+
+    assert GAIN_LEVELS == MAX_GRADE + 1
+    rng = np.random.default_rng(3)
+    data = []
+    for top in [7, 6] * 12:
+        X = rng.normal(size=(400, 6))
+        y = np.minimum((X[:, 0] * 2 + 3 + rng.normal(size=400)).astype(int).clip(0), top)
+        y[0] = top
+        data.append((X, y))
+
+    def fit(X, y):
+        return StrategyRanker(n_estimators=30).fit(X, y, group=[200, 200]).to_string()
+
+    together = fit_in_threads([lambda X=X, y=y: fit(X, y) for X, y in data])
+    assert together == [fit(X, y) for X, y in data]
+
+
 # ----------------------------------------------------------------------- out-of-fold scores
 def test_contributions_sum_to_scores(fitted, context):
     rows = context.rows(context.evidence["entrez_id"].unique().to_list()[:20])

@@ -55,7 +55,9 @@ def fit_in_threads(
     Each fit is single-threaded and seeded by its own arguments, so the models are identical to
     fitting one after another: LightGBM releases the GIL while it trains, so on a 2-core machine
     two fits run at once (a cold default run's 138 level-2 fits and the prior's K folds nearly
-    halve). ``on_done(n)`` is called from the calling thread after the n-th result in order,
+    halve). One piece of LightGBM state is process-wide: lambdarank's label-gain table, so
+    concurrent ranker fits must use one gain table (``StrategyRanker`` pads its default to
+    ``GAIN_LEVELS`` entries; a custom ``label_gain`` is one list for every fit of a scorer). ``on_done(n)`` is called from the calling thread after the n-th result in order,
     so a progress callback never runs in a worker thread.
     """
     n = min(_cores(), 4, len(jobs))

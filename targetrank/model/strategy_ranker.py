@@ -17,6 +17,10 @@ from sklearn.utils.validation import check_is_fitted
 from targetrank.errors import ModelError
 from targetrank.model.lightgbm_runtime import DETERMINISTIC, predict_rows
 
+#: Length of the default gain table: linear gains for relevance grades 0..7
+#: (:data:`targetrank.evidence.MAX_GRADE` + 1; tested equal).
+GAIN_LEVELS = 8
+
 
 class StrategyRanker(BaseEstimator):
     """Level 2: LightGBM lambdarank over (target, strategy) rows; query groups = strategies.
@@ -50,7 +54,13 @@ class StrategyRanker(BaseEstimator):
     def _gains(self, max_label: int) -> list[float]:
         gains = list(self.label_gain) if self.label_gain is not None else []
         if not gains:
-            gains = [float(i) for i in range(max(max_label, 1) + 1)]
+            # always at least GAIN_LEVELS entries, whatever labels this fit sees: LightGBM keeps
+            # lambdarank's gains in one process-wide table, so concurrent fits (two at a time,
+            # see lightgbm_runtime.fit_in_threads) must all write the same one. A bootstrap
+            # sample without a grade-7 target once made a 7-entry table while another thread
+            # trained with label 7 ("Label 7 is not less than the number of label mappings").
+            # Gains of labels a fit does not see never enter its NDCG, so models are unchanged
+            gains = [float(i) for i in range(max(max_label + 1, GAIN_LEVELS))]
         return gains
 
     def fit(
