@@ -6,7 +6,7 @@ Shared by the two estimators (:mod:`.precedence_classifier`, :mod:`.strategy_ran
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
@@ -57,27 +57,27 @@ def fit_in_threads(
     two fits run at once (a cold default run's 138 level-2 fits and the prior's K folds nearly
     halve). One piece of LightGBM state is process-wide: lambdarank's label-gain table, so
     concurrent ranker fits must use one gain table (``StrategyRanker`` pads its default to
-    ``GAIN_LEVELS`` entries; a custom ``label_gain`` is one list for every fit of a scorer). ``on_done(n)`` is called from the calling thread after the n-th result in order,
-    so a progress callback never runs in a worker thread.
+    ``GAIN_LEVELS`` entries; a custom ``label_gain`` is one list for every fit of a scorer).
+    ``on_done(n)`` is called from the calling thread after the n-th result in order, so a
+    progress callback never runs in a worker thread.
     """
+
+    def collect(results: Iterable[T]) -> list[T]:
+        out: list[T] = []
+        for result in results:
+            out.append(result)
+            if on_done is not None:
+                on_done(len(out))
+        return out
+
     n = min(_cores(), 4, len(jobs))
     if n < 2:
-        results = []
-        for i, job in enumerate(jobs):
-            results.append(job())
-            if on_done is not None:
-                on_done(i + 1)
-        return results
+        return collect(job() for job in jobs)
     with ThreadPoolExecutor(n) as pool:
         futures = [pool.submit(job) for job in jobs]
-        results = []
         try:
-            for i, future in enumerate(futures):
-                results.append(future.result())
-                if on_done is not None:
-                    on_done(i + 1)
+            return collect(future.result() for future in futures)
         except BaseException:  # a failed fit (or Ctrl-C) stops the fits not yet started
             for future in futures:
                 future.cancel()
             raise
-        return results

@@ -277,11 +277,8 @@ class LightGBMScorer:
         n_fits = (cfg.n_repeats + cfg.n_refits) * (cfg.n_folds + 1)
         # every fit's rows and seed are drawn first, in a fixed order (the random generators
         # are consumed exactly as one fit after another would); the fits then run in threads
-        jobs: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, tuple[int, ...]]] = []
-
-        def job(data: tuple[np.ndarray, ...], idx: np.ndarray, seed: tuple[int, ...]) -> None:
-            X, y, strat, _ = data
-            jobs.append((X, y, strat, idx, seed))
+        # (table arrays, row indices, model seed) per fit
+        jobs: list[tuple[tuple[np.ndarray, ...], np.ndarray, tuple[int, ...]]] = []
 
         # out-of-fold model sets, one per background draw (repeat): K fold models grouped by
         # target, and a model on the whole table for the genes outside it
@@ -294,8 +291,8 @@ class LightGBMScorer:
             )
             for k in range(cfg.n_folds):
                 keep = np.flatnonzero([fold_of[t] != k for t in target])
-                job(data, keep, (context.seed, r, k))
-            job(data, np.arange(len(target)), (context.seed, 99, r))
+                jobs.append((data, keep, (context.seed, r, k)))
+            jobs.append((data, np.arange(len(target)), (context.seed, 99, r)))
             self.fold_of_.append(fold_of)
 
         # bootstrap refits: a new background draw, shuffle and resampled targets per replicate
@@ -308,12 +305,14 @@ class LightGBMScorer:
             fold_of = self._assign_folds(targets, rng)
             for k in range(cfg.n_folds):
                 pool = np.array([t for t in targets if fold_of[t] != k])
-                job(data, self._resample(target, pool, rng), (context.seed, 3, b, k))
-            job(data, self._resample(target, targets, rng), (context.seed, 4, b))
+                jobs.append((data, self._resample(target, pool, rng), (context.seed, 3, b, k)))
+            jobs.append((data, self._resample(target, targets, rng), (context.seed, 4, b)))
             boot_folds.append(fold_of)
 
-        def fit_one(spec: tuple[np.ndarray, ...]) -> StrategyRanker:
-            X, y, strat, idx, seed = spec
+        def fit_one(
+            data: tuple[np.ndarray, ...], idx: np.ndarray, seed: tuple[int, ...]
+        ) -> StrategyRanker:
+            X, y, strat, _ = data
             return self._fit(X[idx], y[idx], strat[idx], seed=seed)
 
         # the prior's folds (when asked for) go first: they are the longest fits
@@ -326,7 +325,7 @@ class LightGBMScorer:
             else:
                 report("strategy ranker", n - n_prior, n_fits)
 
-        fitted = fit_in_threads([*prior_jobs, *(partial(fit_one, spec) for spec in jobs)], done)
+        fitted = fit_in_threads([*prior_jobs, *(partial(fit_one, *spec) for spec in jobs)], done)
         if prior_plan is not None:
             self._prior = prior_plan.finish(fitted[:n_prior])
             self._store_prior(context, cache, self._prior)
@@ -412,13 +411,7 @@ class LightGBMScorer:
     def _fit_prior(self, context: ScoringContext, cache: ModelCache | None) -> PriorResult:
         prior = self._cached_prior(context, cache)
         if prior is None:
-            plan = self._prior_plan(context)
-            report = context.progress
-            n = len(plan.jobs)
-            report("precedence prior", 0, n)
-            prior = plan.finish(
-                fit_in_threads(plan.jobs, lambda done: report("precedence prior", done, n))
-            )
+            prior = self._prior_plan(context).run(context.progress)
             self._store_prior(context, cache, prior)
         return prior
 

@@ -108,6 +108,15 @@ class PriorPlan:
     jobs: list[Callable[[], np.ndarray]]
     finish: Callable[[list[np.ndarray]], PriorResult]
 
+    def run(self, progress: ProgressCallback | None = None) -> PriorResult:
+        """Run the fits (in threads) and build the prior; ``(step, done, total)`` progress."""
+        report = progress or no_progress
+        n = len(self.jobs)
+        report("precedence prior", 0, n)
+        return self.finish(
+            fit_in_threads(self.jobs, lambda done: report("precedence prior", done, n))
+        )
+
 
 def plan_prior(
     features: pl.DataFrame,
@@ -175,13 +184,10 @@ def fit_prior(
         requested: Restrict to these feature columns (leaky ones are refused with an error).
         progress: ``(step, done, total)`` callback.
     """
-    report = progress or no_progress
     plan = plan_prior(
         features, labels, seed=seed, n_folds=n_folds, params=params, requested=requested
     )
-    report("precedence prior", 0, n_folds)
-    done = fit_in_threads(plan.jobs, lambda n: report("precedence prior", n, n_folds))
-    return plan.finish(done)
+    return plan.run(progress)
 
 
 def _prior_result(
