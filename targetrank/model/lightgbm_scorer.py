@@ -90,6 +90,11 @@ class StoredRanker:
         return dict(self._params)
 
 
+if TYPE_CHECKING:
+    #: A level-2 model: freshly fitted, or read from the model cache.
+    Level2Model = StrategyRanker | StoredRanker
+
+
 @dataclass
 class RankerConfig:
     """Hyper-parameters of the whole procedure (recorded in the model card)."""
@@ -332,10 +337,10 @@ class LightGBMScorer:
         models = fitted[n_prior:]
         per_set = cfg.n_folds + 1
         sets = [models[i : i + per_set] for i in range(0, len(models), per_set)]
-        self.oof_models_: list[list[StrategyRanker]] = [s[:-1] for s in sets[: cfg.n_repeats]]
-        self.full_models_: list[StrategyRanker] = [s[-1] for s in sets[: cfg.n_repeats]]
+        self.oof_models_: list[list[Level2Model]] = [s[:-1] for s in sets[: cfg.n_repeats]]
+        self.full_models_: list[Level2Model] = [s[-1] for s in sets[: cfg.n_repeats]]
         self.full_model_ = self.full_models_[0]
-        self.boot_: list[tuple[dict[int, int], list[StrategyRanker], StrategyRanker]] = [
+        self.boot_: list[tuple[dict[int, int], list[Level2Model], Level2Model]] = [
             (fold_of, s[:-1], s[-1])
             for fold_of, s in zip(boot_folds, sets[cfg.n_repeats :], strict=True)
         ]
@@ -443,7 +448,7 @@ class LightGBMScorer:
         if not hasattr(self, "full_models_"):
             raise ModelError("The ranker is not fitted", fix="call fit(context) first")
 
-        def model(m: StrategyRanker) -> dict[str, Any]:
+        def model(m: Level2Model) -> dict[str, Any]:
             return {"params": m.get_params(), "model": m.to_string()}
 
         def folds(fold_of: dict[int, int]) -> list[list[int]]:
@@ -550,8 +555,8 @@ class LightGBMScorer:
     def _apply(
         self,
         fold_of: dict[int, int],
-        models: list[StrategyRanker],
-        full: StrategyRanker,
+        models: list[Level2Model],
+        full: Level2Model,
         X: np.ndarray,
         target: np.ndarray,
         method: str,
