@@ -45,6 +45,31 @@ def test_literature_counts_are_refused_as_model_features():
         assert abs(rho) < 0.6, (column, rho)
 
 
+def test_tumour_selectivity_is_not_learned_unless_asked_for(context, tiny):
+    """No strategy targets a cancer-cell dependency: DepMap's spread of gene effects across
+    cancer lines (the mark of EGFR-like oncogene targets) stays out of level 2, with the reason
+    in the model card, while essentiality (safety) stays in; the option gives it back."""
+    from targetrank.model.lightgbm_scorer import LightGBMScorer
+    from targetrank.model.matrix import SELECTIVITY_REFUSAL
+
+    default = LightGBMScorer(**{**tiny, "n_repeats": 1, "n_refits": 0}).fit(context)
+    refused = default.selection_.as_dict()["refused"]  # the model card's "features"
+    assert refused["depmap_sd_effect"] == SELECTIVITY_REFUSAL
+    assert refused["depmap_rnai_sd_effect"] == SELECTIVITY_REFUSAL
+    assert "depmap_sd_effect" not in default.feature_names_
+    assert "depmap_mean_effect" in default.feature_names_  # essentiality: safety, kept
+    back = LightGBMScorer(**{**tiny, "n_repeats": 1, "n_refits": 0, "exclude_features": []})
+    back.fit(context)
+    assert {"depmap_sd_effect", "depmap_rnai_sd_effect"} <= set(back.feature_names_)
+    # a user's own exclusion is refused with its own reason
+    mine = LightGBMScorer(
+        **{**tiny, "n_repeats": 1, "n_refits": 0, "exclude_features": ["gnomad_pli"]}
+    ).fit(context)
+    assert "gnomad_pli" not in mine.feature_names_
+    assert "exclude_features" in mine.selection_.refused["gnomad_pli"]
+    assert "depmap_sd_effect" in mine.feature_names_
+
+
 # -- negatives matched on literature volume -------------------------------------------------------
 
 

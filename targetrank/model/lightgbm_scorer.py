@@ -38,7 +38,13 @@ import polars as pl
 from targetrank.errors import ModelError
 from targetrank.model.leakage import check_no_leakage
 from targetrank.model.lightgbm_runtime import fit_in_threads
-from targetrank.model.matrix import FeatureSelection, select_model_features, to_matrix
+from targetrank.model.matrix import (
+    SELECTIVITY_REFUSAL,
+    TUMOUR_SELECTIVITY,
+    FeatureSelection,
+    select_model_features,
+    to_matrix,
+)
 from targetrank.model.prior import PRIOR_COLUMN, PriorPlan, PriorResult, plan_prior
 from targetrank.model.protocol import ScoreResult, ScoringContext
 from targetrank.model.rows import indicator_name
@@ -116,6 +122,9 @@ class RankerConfig:
     ranker_params: dict[str, Any] = field(default_factory=dict)
     prior_params: dict[str, Any] = field(default_factory=dict)
     features: list[str] | None = None  # restrict level-2 gene features (leaky ones refused)
+    # gene features level 2 never reads, listed as refused in the model card: by default
+    # DepMap's tumour-selectivity columns (see targetrank.model.matrix.TUMOUR_SELECTIVITY)
+    exclude_features: list[str] = field(default_factory=lambda: list(TUMOUR_SELECTIVITY))
 
     @property
     def n_bootstrap(self) -> int:
@@ -128,6 +137,8 @@ class RankerConfig:
         warnings.warn(_RENAMED_MESSAGE, DeprecationWarning, stacklevel=2)
         self.n_refits = value
 
+
+EXCLUDED_REFUSAL = "left out by the ranker option exclude_features"
 
 #: Ranker options renamed, old -> new: the old name still works, with a DeprecationWarning.
 RENAMED_OPTIONS = {"n_bootstrap": "n_refits"}
@@ -262,8 +273,12 @@ class LightGBMScorer:
                 *[indicator_name(s) for s in self.strategy_ids_],
             ]
         exclude = ("strategy",) if cfg.use_prior else ("strategy", PRIOR_COLUMN)
+        refuse = {
+            c: SELECTIVITY_REFUSAL if c in TUMOUR_SELECTIVITY else EXCLUDED_REFUSAL
+            for c in cfg.exclude_features
+        }
         self.selection_: FeatureSelection = select_model_features(
-            union_rows, requested=requested, exclude=exclude
+            union_rows, requested=requested, exclude=exclude, refuse=refuse
         )
         self.feature_names_ = self.selection_.used
         union_X = to_matrix(union_rows, self.feature_names_)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -18,6 +18,18 @@ _NUMERIC = (pl.Boolean, pl.Int8, pl.Int16, pl.Int32, pl.Int64, pl.UInt8, pl.UInt
 #: Why literature volume never feeds a model: a ranker that learns how much has been written about
 #: a gene learns fame, not biology. The counts stay in exports as context.
 LITERATURE_REFUSAL = "literature volume (context only: a model must not learn fame)"
+
+#: DepMap columns that measure how *selectively* cancer cell lines depend on a gene (spread of
+#: the gene effect across lines): the mark of a tumour-intrinsic oncology target (EGFR, KRAS).
+#: No strategy here targets a cancer-cell dependency (immune cells, checkpoints, bone cells,
+#: delivery, CAR antigens), and the level-2 ranker that read them put EGFR in the top 10 of
+#: both bone strategies. The essentiality columns (mean effect, common-essential) stay: they
+#: are the safety side of DepMap. ``RankerConfig(exclude_features=[])`` gives them back.
+TUMOUR_SELECTIVITY = ("depmap_sd_effect", "depmap_rnai_sd_effect", "depmap_strongly_selective")
+SELECTIVITY_REFUSAL = (
+    "tumour-cell selective dependency (no strategy here targets a cancer-cell dependency; "
+    "RankerConfig(exclude_features=[]) gives it back)"
+)
 
 
 @dataclass
@@ -37,12 +49,14 @@ def select_model_features(
     *,
     requested: Iterable[str] | None = None,
     exclude: Iterable[str] = (),
+    refuse: Mapping[str, str] | None = None,
 ) -> FeatureSelection:
     """Model features of ``df``: numeric/Boolean, non-leaky, not support-only, not all null.
 
     ``requested`` restricts to named columns; a requested leaky column is an error (the caller
     runs :func:`targetrank.model.leakage.check_no_leakage` on it first), an unrequested one is
-    listed as refused.
+    listed as refused. ``exclude`` drops columns silently (keys, internal columns);
+    ``refuse`` maps columns the caller leaves out to the reason the model card shows.
     """
     from targetrank.features import REGISTRY
 
@@ -55,6 +69,8 @@ def select_model_features(
     for col in candidates:
         if col not in df.columns:
             refused[col] = "not in the feature table"
+        elif refuse and col in refuse:
+            refused[col] = refuse[col]
         elif col in leaky:
             refused[col] = "encodes clinical precedence (leakage guard)"
         elif col in specs and specs[col].family == "literature":
