@@ -68,6 +68,9 @@ def test_tumour_selectivity_is_not_learned_unless_asked_for(context, tiny):
     assert "gnomad_pli" not in mine.feature_names_
     assert "exclude_features" in mine.selection_.refused["gnomad_pli"]
     assert "depmap_sd_effect" in mine.feature_names_
+    # a misspelt name is an error, not a silent no-op that leaves the feature in
+    with pytest.raises(t.ModelError, match="gnomad_pl1"):
+        LightGBMScorer(**{**tiny, "n_refits": 0, "exclude_features": ["gnomad_pl1"]}).fit(context)
 
 
 # -- negatives matched on literature volume -------------------------------------------------------

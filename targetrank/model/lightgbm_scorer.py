@@ -229,6 +229,19 @@ class LightGBMScorer:
         self.strategy_ids_ = context.strategies.ids
         if cfg.features is not None:
             check_no_leakage(cfg.features, labels="clinical-evidence (level 2)")
+        unknown = [
+            c
+            for c in cfg.exclude_features
+            if c not in context.features.columns and c not in TUMOUR_SELECTIVITY
+        ]
+        if unknown:
+            raise ModelError(
+                f"Unknown feature in the ranker option exclude_features: {', '.join(unknown)}",
+                input=f"exclude_features={list(cfg.exclude_features)}",
+                done="the ranker was not trained",
+                cause="a misspelt column name would otherwise leave the feature in the model",
+                fix="use column names listed by `targetrank features list`",
+            )
 
         # the training tables first: their checks (e.g. a strategy without evidence) fail in
         # milliseconds, before the genome-wide prior is fitted. One table per background draw:
