@@ -73,6 +73,34 @@ def test_tumour_selectivity_is_not_learned_unless_asked_for(context, tiny):
         LightGBMScorer(**{**tiny, "n_refits": 0, "exclude_features": ["gnomad_pl1"]}).fit(context)
 
 
+def test_a_gene_without_mouse_knockout_data_is_read_as_typical_not_as_a_plus(context, tiny):
+    """Open Targets has no mouse-knockout score for most unstudied genes; the ranker must read
+    that gap as a typical gene (the genome median), not learn it as a signal, while the feature
+    table keeps the null. The model card says which features are read so."""
+    from targetrank.model.lightgbm_scorer import LightGBMScorer
+
+    column = "ot_prio_mouseKOScore"
+    scorer = LightGBMScorer(**{**tiny, "n_repeats": 1, "n_refits": 0}).fit(context)
+    typical = scorer.fill_values_[column]
+    values = context.features[column].drop_nulls()
+    assert typical == pytest.approx(float(values.median()))
+    assert scorer.card()["features"]["missing_read_as_typical"] == {column: typical}
+    gaps = context.features.filter(pl.col(column).is_null()).head(30)["entrez_id"]
+    assert gaps.len() == 30  # the snapshot keeps the nulls: nothing is invented in the table
+    keys = pl.DataFrame({"strategy": "engineered_cell_therapy", "entrez_id": gaps})
+    rows = scorer.rows_for(context, keys)
+    as_typical = rows.with_columns(pl.lit(typical).alias(column))
+    assert np.array_equal(scorer.point_scores(rows), scorer.point_scores(as_typical))
+    # the option turns it off (LightGBM's own routing of missing values), and a misspelt
+    # name is an error rather than a silent no-op
+    raw = LightGBMScorer(**{**tiny, "n_repeats": 1, "n_refits": 0, "missing_as_typical": []})
+    assert raw.fit(context).fill_values_ == {}
+    with pytest.raises(t.ModelError, match="mouseKO_score"):
+        LightGBMScorer(**{**tiny, "n_refits": 0, "missing_as_typical": ["mouseKO_score"]}).fit(
+            context
+        )
+
+
 # -- negatives matched on literature volume -------------------------------------------------------
 
 

@@ -39,11 +39,13 @@ from targetrank.errors import ModelError
 from targetrank.model.leakage import check_no_leakage
 from targetrank.model.lightgbm_runtime import fit_in_threads
 from targetrank.model.matrix import (
+    MISSING_AS_TYPICAL,
     SELECTIVITY_REFUSAL,
     TUMOUR_SELECTIVITY,
     FeatureSelection,
     select_model_features,
     to_matrix,
+    typical_values,
 )
 from targetrank.model.prior import PRIOR_COLUMN, PriorPlan, PriorResult, plan_prior
 from targetrank.model.protocol import ScoreResult, ScoringContext
@@ -125,6 +127,9 @@ class RankerConfig:
     # gene features level 2 never reads, listed as refused in the model card: by default
     # DepMap's tumour-selectivity columns (see targetrank.model.matrix.TUMOUR_SELECTIVITY)
     exclude_features: list[str] = field(default_factory=lambda: list(TUMOUR_SELECTIVITY))
+    # gene features whose missing values level 2 reads as the genome median instead of as a
+    # gap the trees may route anywhere (see targetrank.model.matrix.MISSING_AS_TYPICAL)
+    missing_as_typical: list[str] = field(default_factory=lambda: list(MISSING_AS_TYPICAL))
 
     @property
     def n_bootstrap(self) -> int:
@@ -229,19 +234,21 @@ class LightGBMScorer:
         self.strategy_ids_ = context.strategies.ids
         if cfg.features is not None:
             check_no_leakage(cfg.features, labels="clinical-evidence (level 2)")
-        unknown = [
-            c
-            for c in cfg.exclude_features
-            if c not in context.features.columns and c not in TUMOUR_SELECTIVITY
-        ]
-        if unknown:
-            raise ModelError(
-                f"Unknown feature in the ranker option exclude_features: {', '.join(unknown)}",
-                input=f"exclude_features={list(cfg.exclude_features)}",
-                done="the ranker was not trained",
-                cause="a misspelt column name would otherwise leave the feature in the model",
-                fix="use column names listed by `targetrank features list`",
-            )
+        defaults = {
+            "exclude_features": TUMOUR_SELECTIVITY,
+            "missing_as_typical": MISSING_AS_TYPICAL,
+        }
+        for option, exempt in defaults.items():
+            names = list(getattr(cfg, option))
+            unknown = [c for c in names if c not in context.features.columns and c not in exempt]
+            if unknown:
+                raise ModelError(
+                    f"Unknown feature in the ranker option {option}: {', '.join(unknown)}",
+                    input=f"{option}={names}",
+                    done="the ranker was not trained",
+                    cause="a misspelt column name would otherwise be a silent no-op",
+                    fix="use column names listed by `targetrank features list`",
+                )
 
         # the training tables first: their checks (e.g. a strategy without evidence) fail in
         # milliseconds, before the genome-wide prior is fitted. One table per background draw:
@@ -294,7 +301,11 @@ class LightGBMScorer:
             union_rows, requested=requested, exclude=exclude, refuse=refuse
         )
         self.feature_names_ = self.selection_.used
-        union_X = to_matrix(union_rows, self.feature_names_)
+        # medians over the whole feature table, so a gene's reading never depends on the sample
+        self.fill_values_: dict[str, float] = typical_values(
+            context.features, [c for c in cfg.missing_as_typical if c in self.feature_names_]
+        )
+        union_X = to_matrix(union_rows, self.feature_names_, self.fill_values_)
         position = {key: i for i, key in enumerate(union.iter_rows())}
 
         def arrays(table: TrainingTable) -> tuple[np.ndarray, ...]:
@@ -494,6 +505,7 @@ class LightGBMScorer:
             },
             "selection": self.selection_.as_dict(),
             "feature_names": list(self.feature_names_),
+            "fill_values": dict(self.fill_values_),
             "fold_of": [folds(f) for f in self.fold_of_],
             "oof_models": [[model(m) for m in models] for models in self.oof_models_],
             "full_models": [model(m) for m in self.full_models_],
@@ -530,6 +542,7 @@ class LightGBMScorer:
         sel = state["selection"]
         self.selection_ = FeatureSelection(list(sel["used"]), dict(sel["refused"]))
         self.feature_names_ = names
+        self.fill_values_ = {str(c): float(v) for c, v in state["fill_values"].items()}
         self.fold_of_ = [folds(f) for f in state["fold_of"]]
         self.oof_models_ = [[model(m) for m in models] for models in state["oof_models"]]
         self.full_models_ = [model(m) for m in state["full_models"]]
@@ -578,7 +591,7 @@ class LightGBMScorer:
             raise ModelError("The ranker is not fitted", fix="call fit(context) first")
         if PRIOR_COLUMN not in rows.columns and self._uses_prior():
             rows = rows.join(self.prior_map_, on="entrez_id", how="left", maintain_order="left")
-        return to_matrix(rows, self.feature_names_), rows["entrez_id"].to_numpy()
+        return to_matrix(rows, self.feature_names_, self.fill_values_), rows["entrez_id"].to_numpy()
 
     def _apply(
         self,
@@ -677,5 +690,9 @@ class LightGBMScorer:
                     zip(self.training_.strategies, self.training_.groups, strict=True)
                 ),
             },
-            "features": self.selection_.as_dict(),
+            "features": {
+                **self.selection_.as_dict(),
+                # missing values of these features are read as the genome median
+                "missing_read_as_typical": dict(self.fill_values_),
+            },
         }
