@@ -306,6 +306,12 @@ def model_card_markdown(card: dict[str, Any]) -> str:
                 f", ... ({len(names)} in all)" if len(names) > 12 else ""
             )
             lines.append(f"- {why}: {shown}")
+        typical = features.get("missing_read_as_typical") or {}
+        if typical:
+            lines.append(
+                "- missing values read as a typical gene (genome median), not as a signal: "
+                + ", ".join(f"{name} ({value:.3g})" for name, value in typical.items())
+            )
     return "\n".join(lines) + "\n"
 
 

@@ -177,11 +177,19 @@ class Ranking:
         specs = REGISTRY.all_specs()
         contrib = self.contributions[i]
         values = [self.rows[f][i] if f in self.rows.columns else None for f in self.feature_names]
+        # a missing value the model read as the genome median says so, with the value used
+        typical = (self.model_card.get("features") or {}).get("missing_read_as_typical") or {}
+        shown = [
+            f"missing (read as typical: {_fmt(typical[f])})"
+            if f in typical and _fmt(v) == "missing"
+            else _fmt(v)
+            for f, v in zip(self.feature_names, values, strict=True)
+        ]
         drivers = pl.DataFrame(
             {
                 "feature": self.feature_names,
                 "label": [_plain(f, specs) for f in self.feature_names],
-                "value": [_fmt(v) for v in values],
+                "value": shown,
                 "contribution": contrib[:-1],
             }
         ).sort(pl.col("contribution").abs(), descending=True)

@@ -367,6 +367,24 @@ def test_tigit_checkpoint_score_is_one_answer_however_asked(one_answer):
     assert np.allclose(from_default.drivers["contribution"], explained.drivers["contribution"])
 
 
+def test_explain_says_when_a_missing_value_was_read_as_typical(one_answer):
+    """FDPS has no Open Targets mouse-knockout score: its explanation must not show a bare
+    'missing' next to a contribution the median made, and the model card says which features
+    are read so."""
+    from targetrank.export import model_card_markdown
+
+    default = one_answer[0]
+    typical = default.model_card["features"]["missing_read_as_typical"]
+    assert set(typical) == {"ot_prio_mouseKOScore"}
+    drivers = default.explain("FDPS", "bone_targeted_delivery").drivers
+    value = drivers.filter(pl.col("feature") == "ot_prio_mouseKOScore")["value"].item()
+    assert value == f"missing (read as typical: {typical['ot_prio_mouseKOScore']:.3g})"
+    present = default.explain("TIGIT", CHECKPOINT).drivers  # TIGIT has a score: shown as is
+    shown = present.filter(pl.col("feature") == "ot_prio_mouseKOScore")["value"].item()
+    assert not shown.startswith("missing")
+    assert "ot_prio_mouseKOScore" in model_card_markdown(default.model_card)
+
+
 # -- the strategy file's own definition as a feature ---------------------------------------------
 
 
