@@ -95,6 +95,10 @@ def test_a_gene_without_mouse_knockout_data_is_read_as_typical_not_as_a_plus(con
     # name is an error rather than a silent no-op
     raw = LightGBMScorer(**{**tiny, "n_repeats": 1, "n_refits": 0, "missing_as_typical": []})
     assert raw.fit(context).fill_values_ == {}
+    with pytest.raises(t.ModelError, match=r"pubmed_count_focused \(literature"):
+        LightGBMScorer(  # a refused column has no gaps the model reads: an error, not a no-op
+            **{**tiny, "n_refits": 0, "missing_as_typical": ["pubmed_count_focused"]}
+        ).fit(context)
     with pytest.raises(t.ModelError, match="mouseKO_score"):
         LightGBMScorer(**{**tiny, "n_refits": 0, "missing_as_typical": ["mouseKO_score"]}).fit(
             context

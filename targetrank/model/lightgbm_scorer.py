@@ -301,6 +301,21 @@ class LightGBMScorer:
             union_rows, requested=requested, exclude=exclude, refuse=refuse
         )
         self.feature_names_ = self.selection_.used
+        unused = [
+            c
+            for c in cfg.missing_as_typical
+            if c not in self.feature_names_ and c not in MISSING_AS_TYPICAL
+        ]
+        if unused:  # a refused column's gaps mean nothing to the model: say so, do not ignore
+            why = [f"{c} ({self.selection_.refused.get(c, 'not selected')})" for c in unused]
+            raise ModelError(
+                "The ranker option missing_as_typical names features the model does not read: "
+                + ", ".join(why),
+                input=f"missing_as_typical={list(cfg.missing_as_typical)}",
+                done="the ranker was not trained",
+                cause="only a feature the model learns from has missing values to read",
+                fix="name model features (the model card lists them under features.used)",
+            )
         # medians over the whole feature table, so a gene's reading never depends on the sample
         self.fill_values_: dict[str, float] = typical_values(
             context.features, [c for c in cfg.missing_as_typical if c in self.feature_names_]
