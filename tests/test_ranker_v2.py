@@ -425,3 +425,69 @@ def test_strategy_score_never_reads_literature_or_leaky_weights():
     assert isinstance(strategies, StrategySet)
     rows = _strategy_rows(["TIGIT", "TP53"], strategies)
     assert rows["sc_strategy_score"].null_count() == rows.height  # nothing left to score with
+
+
+# -- ligand-receptor pairs with the strategy's cells --------------------------------------------
+
+
+def test_a_signal_to_the_strategys_cells_counts_even_when_its_receptor_is_not_asked_for():
+    """Strategy 1 acts on the signals that recruit and expand myeloid cells and Tregs: CSF1 and
+    CXCL12 pair with receptors on those cells (CSF1R, CXCR4), so they are in a pair with the
+    strategy's cells; GAPDH has no partner and FOXP3 marks Tregs but signals to no one. The value
+    is looked up genome-wide, so asking for CSF1 alone gives the same answer."""
+    rows = _strategy_rows(["CSF1", "CXCL12", "GAPDH", "FOXP3"]).filter(
+        pl.col("strategy") == "immune_subset"
+    )
+    value = dict(zip(rows["symbol"], rows["sc_ligand_receptor"], strict=True))
+    assert value == {"CSF1": True, "CXCL12": True, "GAPDH": False, "FOXP3": False}
+    alone = _strategy_rows(["CSF1"]).filter(pl.col("strategy") == "immune_subset")
+    assert alone["sc_ligand_receptor"].to_list() == [True]
+    # the strategy file weighs it where the review's biology asks for it
+    from targetrank.strategy_file import load_strategies
+
+    immune = next(s for s in load_strategies() if s.id == "immune_subset")
+    assert "sc_ligand_receptor" in {w.feature for w in immune.weights}
+
+
+def test_ligand_receptor_term_feeds_the_strategy_score_but_not_the_trees(context, tiny):
+    from targetrank.model.lightgbm_scorer import LightGBMScorer
+
+    model = LightGBMScorer(**{**tiny, "n_repeats": 1, "n_refits": 0}).fit(context)
+    assert "sc_ligand_receptor" not in model.feature_names_
+    reason = model.selection_.as_dict()["refused"]["sc_ligand_receptor"]
+    assert "strategy file's weights only" in reason
+    assert "sc_strategy_score" in model.feature_names_
+
+
+def test_pairs_are_built_from_symbols_and_never_guessed():
+    from targetrank.features.partners import build_pairs
+
+    genes = pl.DataFrame(
+        {"entrez_id": [1, 2, 3], "symbol": ["CSF1", "CSF1R", "IL34"]},
+        schema={"entrez_id": pl.Int64, "symbol": pl.String},
+    )
+    aliases = pl.DataFrame(
+        {"entrez_id": [2], "alias": ["FMS"]}, schema={"entrez_id": pl.Int64, "alias": pl.String}
+    )
+    liana = pl.DataFrame(
+        {
+            "ligand": ["CSF1", "IL34", "NOTAGENE", "CSF1"],
+            "receptor": ["FMS", "CSF1R", "CSF1R", "CSF1"],
+        }
+    )
+    pairs = build_pairs(liana, genes, aliases)
+    # the alias maps; an unknown symbol and a self-pair are dropped
+    assert pairs.select("ligand", "receptor").rows() == [("CSF1", "CSF1R"), ("IL34", "CSF1R")]
+    assert pairs["receptor_entrez"].to_list() == [2, 2]
+
+
+def test_a_broken_pairs_file_says_how_to_rebuild_it(tmp_path):
+    from targetrank.errors import DataError
+    from targetrank.features.partners import read_pairs
+
+    bad = tmp_path / "pairs.tsv"
+    bad.write_text("ligand\treceptor\nCSF1\tCSF1R\n", encoding="utf-8")
+    with pytest.raises(DataError) as err:
+        read_pairs(bad)
+    assert "snapshot build" in str(err.value)
+    assert str(bad) in str(err.value)

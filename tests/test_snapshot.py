@@ -128,3 +128,17 @@ def test_rebuild_from_shared_is_identical(shared, tmp_path):
         committed = pl.read_parquet(snapshot_dir() / name)
         rebuilt = pl.read_parquet(tmp_path / name)
         assert committed.equals(rebuilt, null_equal=True), name
+
+
+@pytest.mark.shared
+def test_packaged_ligand_receptor_pairs_are_what_the_builder_makes_from_liana(shared):
+    from targetrank.features.partners import build_pairs, read_pairs
+    from targetrank.sources.local import read_aliases, read_liana
+
+    genes = pl.read_parquet(snapshot_dir() / "genes.parquet")
+    rebuilt = build_pairs(read_liana(shared), genes, read_aliases(shared))
+    packaged = read_pairs()
+    assert packaged.equals(rebuilt)
+    pairs = set(packaged.select("ligand", "receptor").iter_rows())
+    # the review's axes are there: RANKL-RANK, PD-L1-PD-1, CXCL12-CXCR4
+    assert {("TNFSF11", "TNFRSF11A"), ("CD274", "PDCD1"), ("CXCL12", "CXCR4")} <= pairs

@@ -59,8 +59,9 @@ class FeatureSpec:
         label: Short plain name for explanations ("Treg expression (HPA)").
         leakage: True when the column encodes clinical precedence (clinical stage, known drugs,
             approval); such columns are refused whenever labels come from clinical evidence.
-        model: False for support columns that describe data coverage, not the gene (e.g. counts
-            of cell lines), which no model should learn from.
+        model: False for columns no model should learn from: support columns that describe data
+            coverage, not the gene (e.g. counts of cell lines), or terms meant for the strategy
+            file's weights only; ``model_refusal`` then says why (the model card shows it).
         bounds: Valid (min, max) of a numeric column, checked when the table is built.
         null_reason: Why the offline snapshot holds no value for this column (overrides the
             group's reason; e.g. a quantity the offline source cannot give).
@@ -73,6 +74,7 @@ class FeatureSpec:
     label: str = ""
     leakage: bool = False
     model: bool = True
+    model_refusal: str = ""
     bounds: tuple[float | None, float | None] = (None, None)
     null_reason: str = ""
 

@@ -55,6 +55,22 @@ SC_FEATURES: tuple[FeatureSpec, ...] = (
         label="GO process of the strategy's cells",
     ),
     FeatureSpec(
+        "sc_ligand_receptor",
+        pl.Boolean,
+        "in a ligand-receptor pair with the strategy's cells: the gene has a LIANA consensus "
+        "partner, and it or a partner marks or takes part in a process of one of the "
+        "strategy's compartments (IL6 with IL6R on myeloid cells, CSF1 with CSF1R on "
+        "macrophages); False for a gene without a partner",
+        family="immune",
+        label="ligand-receptor pair with the strategy's cells",
+        model=False,
+        model_refusal=(
+            "read through the strategy file's weights only: as a direct model feature the trees "
+            "carried it into every strategy (TIGIT's checkpoint rank fell 11 -> 20, geometric "
+            "mean over seeds 0-29)"
+        ),
+    ),
+    FeatureSpec(
         "sc_modality_fit",
         pl.Boolean,
         "suits one of the strategy's modalities (antibody: surface or secreted; small molecule: "
@@ -143,25 +159,44 @@ def _any_expr(exprs: list[pl.Expr]) -> pl.Expr:
     )
 
 
-def _conditioned(features: pl.DataFrame, strategy: Strategy) -> pl.DataFrame:
-    """The sc_* columns except the strategy score, for every row (same order, plus keys)."""
+def _conditioned(
+    features: pl.DataFrame, strategy: Strategy, genome: pl.DataFrame | None = None
+) -> pl.DataFrame:
+    """The sc_* columns except the strategy score, for every row (same order, plus keys).
+
+    ``genome`` is the whole gene table a gene's ligand-receptor partners are looked up in
+    (default: ``features``).
+    """
+    from targetrank.features.partners import pairs_with
+
     markers = sorted({c for comp in strategy.compartments for c in comp.markers})
     cells = sorted({c for comp in strategy.compartments for c in (*comp.blood, *comp.tissue)})
     processes = sorted({c for comp in strategy.compartments for c in comp.processes})
     blood_mean = _mean_in_order(_BLOOD_CELLS)
     expression = pl.max_horizontal(cells) if cells else pl.lit(None, pl.Float64)
-    return features.select(
-        "entrez_id",
-        _any(markers).alias("sc_marker"),
-        (
-            pl.sum_horizontal(pl.col(c).fill_null(False).cast(pl.Int64) for c in markers)
-            if markers
-            else pl.lit(None, pl.Int64)
-        ).alias("sc_marker_count"),
-        expression.cast(pl.Float64).alias("sc_expression"),
-        (expression / (blood_mean + 1)).cast(pl.Float64).alias("sc_expression_specificity"),
-        _any(processes).alias("sc_process"),
-        _any_expr([_fits(m) for m in strategy.modalities]).alias("sc_modality_fit"),
+    member = _any_expr([_any(markers), _any(processes)])
+    in_pair = pairs_with(features if genome is None else genome, member)
+    return (
+        features.select(
+            "entrez_id",
+            _any(markers).alias("sc_marker"),
+            (
+                pl.sum_horizontal(pl.col(c).fill_null(False).cast(pl.Int64) for c in markers)
+                if markers
+                else pl.lit(None, pl.Int64)
+            ).alias("sc_marker_count"),
+            expression.cast(pl.Float64).alias("sc_expression"),
+            (expression / (blood_mean + 1)).cast(pl.Float64).alias("sc_expression_specificity"),
+            _any(processes).alias("sc_process"),
+            _any_expr([_fits(m) for m in strategy.modalities]).alias("sc_modality_fit"),
+        )
+        .join(
+            in_pair.rename({"in_pair": "sc_ligand_receptor"}),
+            on="entrez_id",
+            how="left",
+            maintain_order="left",
+        )
+        .with_columns(pl.col("sc_ligand_receptor").fill_null(False))
     )
 
 
@@ -177,7 +212,7 @@ def strategy_features(
     ``features`` itself; the ranker passes the whole genome); ``skip`` names weighted columns the
     score must not read (the ranker passes leaky and literature columns).
     """
-    sc = _conditioned(features, strategy)
+    sc = _conditioned(features, strategy, reference)
     if reference is None:
         ref = pl.concat([features, sc.drop("entrez_id")], how="horizontal")
     else:

@@ -108,9 +108,14 @@ def library_versions() -> dict[str, str]:
 
 @lru_cache(maxsize=1)
 def code_digest() -> str:
-    """SHA-256 of the package's Python sources: an edited checkout never reuses stale models."""
+    """SHA-256 of the package's sources and of the ligand-receptor pairs features read at run time.
+
+    An edited checkout never reuses stale models.
+    """
+    from targetrank.features.partners import PAIRS_FILE
+
     digest = hashlib.sha256()
-    for path in sorted(PACKAGE_DIR.rglob("*.py")):
+    for path in [*sorted(PACKAGE_DIR.rglob("*.py")), PACKAGE_DIR / "data" / PAIRS_FILE]:
         digest.update(path.relative_to(PACKAGE_DIR).as_posix().encode())
         digest.update(b"\0")
         digest.update(path.read_bytes())

@@ -19,6 +19,9 @@ _NUMERIC = (pl.Boolean, pl.Int8, pl.Int16, pl.Int32, pl.Int64, pl.UInt8, pl.UInt
 #: a gene learns fame, not biology. The counts stay in exports as context.
 LITERATURE_REFUSAL = "literature volume (context only: a model must not learn fame)"
 
+#: Why a support column (data coverage: counts of cell lines, models) never feeds a model.
+SUPPORT_REFUSAL = "support column (data coverage, not biology)"
+
 #: DepMap columns that measure how *selectively* cancer cell lines depend on a gene (spread of
 #: the gene effect across lines): the mark of a tumour-intrinsic oncology target (EGFR, KRAS).
 #: No strategy here targets a cancer-cell dependency (immune cells, checkpoints, bone cells,
@@ -71,7 +74,7 @@ def select_model_features(
     """
     from targetrank.features import REGISTRY
 
-    specs = REGISTRY.specs()
+    specs = REGISTRY.all_specs()
     skip = set(KEYS) | set(exclude)
     candidates = [c for c in (requested or df.columns) if c not in skip]
     leaky = set(leakage_features(candidates))
@@ -87,7 +90,7 @@ def select_model_features(
         elif col in specs and specs[col].family == "literature":
             refused[col] = LITERATURE_REFUSAL
         elif col in specs and not specs[col].model:
-            refused[col] = "support column (data coverage, not biology)"
+            refused[col] = specs[col].model_refusal or SUPPORT_REFUSAL
         elif df.schema[col] not in _NUMERIC:
             refused[col] = f"not numeric ({df.schema[col]})"
         elif df[col].null_count() == df.height:

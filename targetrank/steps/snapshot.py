@@ -124,8 +124,13 @@ def build_snapshot(
 
     evidence_table, curation_log = build_evidence(local.read_evidence_kb(root))
 
+    from targetrank.features.partners import PAIRS_FILE, build_pairs, write_pairs
+
+    pairs = build_pairs(load("liana"), gene_table, load("aliases"))
+
     report("writing", 3, 4)
     write_evidence(evidence_table, REPO_DIR / "targetrank" / "data" / EVIDENCE_FILE)
+    write_pairs(pairs, REPO_DIR / "targetrank" / "data" / PAIRS_FILE)
     write_parquet(gene_table, out_dir / GENES_FILE)
     write_parquet(alias_table, out_dir / ALIASES_FILE)
     write_parquet(features, out_dir / FEATURES_FILE)
@@ -156,6 +161,7 @@ def build_snapshot(
         columns[name] = entry
     used_sources.update(label_info["sources"])
     used_sources.add("evidence_kb")
+    used_sources.add("liana")
     manifest: dict[str, Any] = {
         "targetrank_version": __version__,
         "built_from": "shared/ (see each source's PROVENANCE.md)",
@@ -180,6 +186,12 @@ def build_snapshot(
             "targets": evidence_table["symbol"].n_unique(),
             "source": local.SOURCES["evidence_kb"].as_dict(),
             "curation": curation_log,
+        },
+        "ligand_receptor_pairs": {
+            "file": f"targetrank/data/{PAIRS_FILE}",
+            "rows": pairs.height,
+            "genes": pl.concat([pairs["ligand_entrez"], pairs["receptor_entrez"]]).n_unique(),
+            "source": local.SOURCES["liana"].as_dict(),
         },
     }
     with atomic_open(out_dir / MANIFEST_FILE) as fh:
