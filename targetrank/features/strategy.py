@@ -197,6 +197,7 @@ def _conditioned(
             maintain_order="left",
         )
         .with_columns(pl.col("sc_ligand_receptor").fill_null(False))
+        .select("entrez_id", *[n for n in SC_NAMES if n != STRATEGY_SCORE])
     )
 
 
