@@ -213,7 +213,8 @@ def test_targets_file_and_strategy_options(runner, tmp_path):
 def test_weights_option_changes_the_weighted_ranking(runner, tmp_path):
     weights = tmp_path / "w.toml"
     weights.write_text("[bone_resident]\nsc_process = 0\nsc_marker = 0\nsc_modality_fit = 0\n"
-                       "go_receptor_ligand = 0\nhpa_tissue_bone_marrow = 1.0\ngnomad_pli = 0\n"
+                       "sc_ligand_receptor = 0\ngo_receptor_ligand = 0\n"
+                       "hpa_tissue_bone_marrow = 1.0\ngnomad_pli = 0\n"
                        "depmap_common_essential = 0\n")  # fmt: skip
     result, out = run(runner, tmp_path, "--weights", str(weights), "--strategy", "bone_resident")
     assert result.exit_code == 0, result.output
