@@ -491,3 +491,14 @@ def test_a_broken_pairs_file_says_how_to_rebuild_it(tmp_path):
         read_pairs(bad)
     assert "snapshot build" in str(err.value)
     assert str(bad) in str(err.value)
+
+
+def test_a_missing_pairs_file_is_an_error_that_names_it(tmp_path):
+    from targetrank.errors import DataError
+    from targetrank.features.partners import read_pairs
+
+    gone = tmp_path / "nowhere.tsv"
+    with pytest.raises(DataError) as err:
+        read_pairs(gone)
+    assert str(gone) in str(err.value)
+    assert "snapshot build" in str(err.value)

@@ -72,12 +72,20 @@ def write_pairs(table: pl.DataFrame, path: Path) -> None:
 
 def read_pairs(path: str | Path | None = None) -> pl.DataFrame:
     """The pairs table (default: the packaged one): ligand_entrez, ligand, receptor_entrez, receptor."""
-    if path is None:
-        source = f"targetrank/data/{PAIRS_FILE}"
-        text = resources.files("targetrank.data").joinpath(PAIRS_FILE).read_text("utf-8")
-    else:
-        source = str(path)
-        text = Path(path).read_text("utf-8")
+    source = f"targetrank/data/{PAIRS_FILE}" if path is None else str(path)
+    try:
+        if path is None:
+            text = resources.files("targetrank.data").joinpath(PAIRS_FILE).read_text("utf-8")
+        else:
+            text = Path(path).read_text("utf-8")
+    except OSError as exc:
+        raise DataError(
+            "Cannot read the ligand-receptor pairs",
+            input=source,
+            cause=f"{type(exc).__name__}: {exc} (an incomplete install or checkout)",
+            fix="reinstall targetrank, or rebuild the file with "
+            "`targetrank snapshot build --shared ../shared`",
+        ) from exc
     try:
         return pl.read_csv(StringIO(text), separator="\t", comment_prefix="#", schema=_SCHEMA)
     except (pl.exceptions.PolarsError, ValueError) as exc:
