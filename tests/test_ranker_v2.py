@@ -502,3 +502,30 @@ def test_a_missing_pairs_file_is_an_error_that_names_it(tmp_path):
         read_pairs(gone)
     assert str(gone) in str(err.value)
     assert "snapshot build" in str(err.value)
+
+
+def test_features_list_says_which_columns_the_ranker_learns_from_as_the_model_card_does(
+    runner, context, tiny
+):
+    """A user adding or reading a feature sees, before training anything, whether the ranker
+    will learn from it and why not; the listing agrees with what a trained model reads."""
+    from io import StringIO
+
+    from targetrank.cli import main
+    from targetrank.model.lightgbm_scorer import LightGBMScorer
+
+    result = runner.invoke(main, ["features", "list", "--format", "csv"])
+    assert result.exit_code == 0, result.output
+    listing = pl.read_csv(StringIO(result.output))
+    model = LightGBMScorer(**{**tiny, "n_repeats": 1, "n_refits": 0}).fit(context)
+    refused = model.selection_.as_dict()["refused"]
+    said = dict(zip(listing["name"], listing["model"], strict=True))
+    for name in model.feature_names_:
+        if name in said:
+            assert said[name] == "yes", name
+    for name in listing.filter(pl.col("model") == "no")["name"]:
+        assert name not in model.feature_names_, name
+    for name in ["sc_ligand_receptor", "pubmed_count_focused", "depmap_sd_effect"]:
+        row = listing.filter(pl.col("name") == name).row(0, named=True)
+        assert row["model"] == "no"
+        assert row["model_refusal"] == refused[name]

@@ -37,39 +37,36 @@ def features() -> None:
 @features.command("list")
 @click.option("--format", "fmt", type=click.Choice(["table", "csv"]), default="table")
 def list_features(fmt: str) -> None:
-    """List every registered feature column (name, family, source, leakage flag)."""
+    """List every registered feature column and whether the default ranker learns from it."""
     import polars as pl
 
     from targetrank.features import REGISTRY
+    from targetrank.model.lightgbm_scorer import RankerConfig
+    from targetrank.model.matrix import SELECTIVITY_REFUSAL, TUMOUR_SELECTIVITY, declared_refusal
 
-    rows = []
-    for group in REGISTRY.groups.values():
-        for spec in group.specs:
-            rows.append(
-                {
-                    "name": spec.name,
-                    "family": spec.family,
-                    "group": group.key,
-                    "offline": group.offline,
-                    "leakage": spec.leakage,
-                    "description": spec.description,
-                }
-            )
-    for spec in REGISTRY.conditioned.values():
-        rows.append(
-            {
-                "name": spec.name,
-                "family": spec.family,
-                "group": "strategy",
-                "offline": True,
-                "leakage": False,
-                "description": spec.description,
-            }
-        )
+    excluded = set(RankerConfig().exclude_features)
+
+    def row(spec, group: str, offline: bool) -> dict[str, object]:
+        why = declared_refusal(spec.name)
+        if not why and spec.name in excluded:
+            why = SELECTIVITY_REFUSAL if spec.name in TUMOUR_SELECTIVITY else "ranker default"
+        return {
+            "name": spec.name,
+            "family": spec.family,
+            "group": group,
+            "offline": offline,
+            "leakage": spec.leakage,
+            "model": "no" if why else "yes",
+            "description": spec.description,
+            "model_refusal": why,
+        }
+
+    rows = [row(s, g.key, g.offline) for g in REGISTRY.groups.values() for s in g.specs]
+    rows += [row(s, "strategy", True) for s in REGISTRY.conditioned.values()]
     if fmt == "csv":
         click.echo(pl.DataFrame(rows).write_csv(), nl=False)
     else:
-        cols = ["name", "family", "group", "offline", "leakage", "description"]
+        cols = ["name", "family", "group", "offline", "leakage", "model", "description"]
         click.echo(render_table(rows, cols, max_width=70))
 
 

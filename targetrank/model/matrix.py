@@ -58,6 +58,30 @@ class FeatureSelection:
         return {"used": list(self.used), "refused": dict(self.refused)}
 
 
+LEAKAGE_REFUSAL = "encodes clinical precedence (leakage guard)"
+
+
+def declared_refusal(name: str) -> str:
+    """Why no model ever learns from the column ``name`` ('' when nothing declared forbids it).
+
+    Declared, not data-dependent: the leakage guard, literature volume, and registry columns
+    marked ``model=False`` (support columns, strategy-file-only terms). What a ranker option
+    leaves out (``exclude_features``) is the caller's to add.
+    """
+    from targetrank.features import REGISTRY
+
+    if leakage_features([name]):
+        return LEAKAGE_REFUSAL
+    spec = REGISTRY.all_specs().get(name)
+    if spec is None:
+        return ""
+    if spec.family == "literature":
+        return LITERATURE_REFUSAL
+    if not spec.model:
+        return spec.model_refusal or SUPPORT_REFUSAL
+    return ""
+
+
 def select_model_features(
     df: pl.DataFrame,
     *,
@@ -72,12 +96,8 @@ def select_model_features(
     listed as refused. ``exclude`` drops columns silently (keys, internal columns);
     ``refuse`` maps columns the caller leaves out to the reason the model card shows.
     """
-    from targetrank.features import REGISTRY
-
-    specs = REGISTRY.all_specs()
     skip = set(KEYS) | set(exclude)
     candidates = [c for c in (requested or df.columns) if c not in skip]
-    leaky = set(leakage_features(candidates))
     used: list[str] = []
     refused: dict[str, str] = {}
     for col in candidates:
@@ -85,12 +105,8 @@ def select_model_features(
             refused[col] = "not in the feature table"
         elif refuse and col in refuse:
             refused[col] = refuse[col]
-        elif col in leaky:
-            refused[col] = "encodes clinical precedence (leakage guard)"
-        elif col in specs and specs[col].family == "literature":
-            refused[col] = LITERATURE_REFUSAL
-        elif col in specs and not specs[col].model:
-            refused[col] = specs[col].model_refusal or SUPPORT_REFUSAL
+        elif why := declared_refusal(col):
+            refused[col] = why
         elif df.schema[col] not in _NUMERIC:
             refused[col] = f"not numeric ({df.schema[col]})"
         elif df[col].null_count() == df.height:
