@@ -529,3 +529,14 @@ def test_features_list_says_which_columns_the_ranker_learns_from_as_the_model_ca
         row = listing.filter(pl.col("name") == name).row(0, named=True)
         assert row["model"] == "no"
         assert row["model_refusal"] == refused[name]
+
+
+def test_a_strategy_conditioned_feature_can_be_left_out_by_name(context, tiny):
+    """``exclude_features`` takes any column a model row holds, the sc_* ones included (they are
+    not in the gene table, which once made them 'unknown')."""
+    from targetrank.model.lightgbm_scorer import EXCLUDED_REFUSAL, LightGBMScorer
+
+    options = {**tiny, "n_repeats": 1, "n_refits": 0, "exclude_features": ["sc_marker"]}
+    model = LightGBMScorer(**options).fit(context)
+    assert "sc_marker" not in model.feature_names_
+    assert model.selection_.refused["sc_marker"] == EXCLUDED_REFUSAL

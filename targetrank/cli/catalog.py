@@ -41,15 +41,10 @@ def list_features(fmt: str) -> None:
     import polars as pl
 
     from targetrank.features import REGISTRY
-    from targetrank.model.lightgbm_scorer import RankerConfig
-    from targetrank.model.matrix import SELECTIVITY_REFUSAL, TUMOUR_SELECTIVITY, declared_refusal
-
-    excluded = set(RankerConfig().exclude_features)
+    from targetrank.model.lightgbm_scorer import default_refusal
 
     def row(spec, group: str, offline: bool) -> dict[str, object]:
-        why = declared_refusal(spec.name)
-        if not why and spec.name in excluded:
-            why = SELECTIVITY_REFUSAL if spec.name in TUMOUR_SELECTIVITY else "ranker default"
+        why = default_refusal(spec.name)
         return {
             "name": spec.name,
             "family": spec.family,

@@ -159,23 +159,31 @@ def _any_expr(exprs: list[pl.Expr]) -> pl.Expr:
     )
 
 
-def _conditioned(
-    features: pl.DataFrame, strategy: Strategy, genome: pl.DataFrame | None = None
-) -> pl.DataFrame:
-    """The sc_* columns except the strategy score, for every row (same order, plus keys).
-
-    ``genome`` is the whole gene table a gene's ligand-receptor partners are looked up in
-    (default: ``features``).
-    """
-    from targetrank.features.partners import pairs_with
-
+def _members(strategy: Strategy) -> tuple[list[str], list[str], list[str]]:
+    """Marker, expression (blood and tissue) and process columns of the strategy's compartments."""
     markers = sorted({c for comp in strategy.compartments for c in comp.markers})
     cells = sorted({c for comp in strategy.compartments for c in (*comp.blood, *comp.tissue)})
     processes = sorted({c for comp in strategy.compartments for c in comp.processes})
+    return markers, cells, processes
+
+
+def _in_pair(genome: pl.DataFrame, strategy: Strategy) -> pl.DataFrame:
+    """``entrez_id`` + ``in_pair`` over ``genome``: in a ligand-receptor pair with the cells."""
+    from targetrank.features.partners import pairs_with
+
+    markers, _, processes = _members(strategy)
+    return pairs_with(genome, _any_expr([_any(markers), _any(processes)]))
+
+
+def _conditioned(features: pl.DataFrame, strategy: Strategy, in_pair: pl.DataFrame) -> pl.DataFrame:
+    """The sc_* columns except the strategy score, for every row (same order, plus keys).
+
+    ``in_pair`` is :func:`_in_pair` over the whole gene table a gene's ligand-receptor partners
+    are looked up in.
+    """
+    markers, cells, processes = _members(strategy)
     blood_mean = _mean_in_order(_BLOOD_CELLS)
     expression = pl.max_horizontal(cells) if cells else pl.lit(None, pl.Float64)
-    member = _any_expr([_any(markers), _any(processes)])
-    in_pair = pairs_with(features if genome is None else genome, member)
     return (
         features.select(
             "entrez_id",
@@ -213,13 +221,13 @@ def strategy_features(
     ``features`` itself; the ranker passes the whole genome); ``skip`` names weighted columns the
     score must not read (the ranker passes leaky and literature columns).
     """
-    sc = _conditioned(features, strategy, reference)
+    in_pair = _in_pair(features if reference is None else reference, strategy)
+    sc = _conditioned(features, strategy, in_pair)
     if reference is None:
         ref = pl.concat([features, sc.drop("entrez_id")], how="horizontal")
     else:
-        ref = pl.concat(
-            [reference, _conditioned(reference, strategy).drop("entrez_id")], how="horizontal"
-        )
+        ref_sc = _conditioned(reference, strategy, in_pair)
+        ref = pl.concat([reference, ref_sc.drop("entrez_id")], how="horizontal")
     own = pl.concat([features, sc.drop("entrez_id")], how="horizontal")
     score = strategy_score(own, ref, strategy, skip=skip)
     return sc.with_columns(pl.Series(STRATEGY_SCORE, score, dtype=pl.Float64).fill_nan(None))

@@ -43,6 +43,7 @@ from targetrank.model.matrix import (
     SELECTIVITY_REFUSAL,
     TUMOUR_SELECTIVITY,
     FeatureSelection,
+    declared_refusal,
     select_model_features,
     to_matrix,
     typical_values,
@@ -145,6 +146,23 @@ class RankerConfig:
 
 EXCLUDED_REFUSAL = "left out by the ranker option exclude_features"
 
+
+def exclusion_reason(column: str) -> str:
+    """The model card's reason for a column the ranker option ``exclude_features`` leaves out."""
+    return SELECTIVITY_REFUSAL if column in TUMOUR_SELECTIVITY else EXCLUDED_REFUSAL
+
+
+def default_refusal(column: str) -> str:
+    """Why the default ranker never learns from ``column`` ('' when it may, data permitting).
+
+    The same order as the model's feature selection: the ranker's own exclusions, then what is
+    declared (leakage guard, literature, ``model=False`` columns).
+    """
+    if column in RankerConfig().exclude_features:
+        return exclusion_reason(column)
+    return declared_refusal(column)
+
+
 #: Ranker options renamed, old -> new: the old name still works, with a DeprecationWarning.
 RENAMED_OPTIONS = {"n_bootstrap": "n_refits"}
 _RENAMED_MESSAGE = (
@@ -232,6 +250,8 @@ class LightGBMScorer:
         self.seed_ = context.seed
         self._context = context
         self.strategy_ids_ = context.strategies.ids
+        from targetrank.features import REGISTRY
+
         if cfg.features is not None:
             check_no_leakage(cfg.features, labels="clinical-evidence (level 2)")
         defaults = {
@@ -240,7 +260,8 @@ class LightGBMScorer:
         }
         for option, exempt in defaults.items():
             names = list(getattr(cfg, option))
-            unknown = [c for c in names if c not in context.features.columns and c not in exempt]
+            known = {*context.features.columns, *REGISTRY.conditioned, *exempt}
+            unknown = [c for c in names if c not in known]
             if unknown:
                 raise ModelError(
                     f"Unknown feature in the ranker option {option}: {', '.join(unknown)}",
@@ -284,8 +305,6 @@ class LightGBMScorer:
         union_rows = self.rows_for(context, union)
         requested = None
         if cfg.features is not None:
-            from targetrank.features import REGISTRY
-
             requested = [
                 *cfg.features,
                 *REGISTRY.conditioned,
@@ -293,10 +312,7 @@ class LightGBMScorer:
                 *[indicator_name(s) for s in self.strategy_ids_],
             ]
         exclude = ("strategy",) if cfg.use_prior else ("strategy", PRIOR_COLUMN)
-        refuse = {
-            c: SELECTIVITY_REFUSAL if c in TUMOUR_SELECTIVITY else EXCLUDED_REFUSAL
-            for c in cfg.exclude_features
-        }
+        refuse = {c: exclusion_reason(c) for c in cfg.exclude_features}
         self.selection_: FeatureSelection = select_model_features(
             union_rows, requested=requested, exclude=exclude, refuse=refuse
         )
