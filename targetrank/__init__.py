@@ -34,6 +34,8 @@ _LAZY = {
     "Ranking": "targetrank.results",
     "evaluate": "targetrank.steps.evaluate",
     "rank": "targetrank.steps.rank",
+    "sweep": "targetrank.steps.sweep",
+    "compare_sweeps": "targetrank.model.validation",
     "Resolution": "targetrank.resolver",
     "Resolver": "targetrank.resolver",
     "resolve": "targetrank.resolver",
@@ -43,10 +45,12 @@ if TYPE_CHECKING:
     from targetrank.evidence import evidence
     from targetrank.feature_folder import feature_manifest, load_features, precedence_labels
     from targetrank.model.scoring import Scorer, WeightedScorer
+    from targetrank.model.validation import compare_sweeps
     from targetrank.resolver import Resolution, Resolver, resolve
     from targetrank.results import Evaluation, Explanation, Ranking
     from targetrank.steps.evaluate import evaluate
     from targetrank.steps.rank import rank
+    from targetrank.steps.sweep import sweep
     from targetrank.strategy_file import strategies
 
 
@@ -99,6 +103,7 @@ __all__ = [
     "UsageError",
     "WeightedScorer",
     "__version__",
+    "compare_sweeps",
     "evaluate",
     "evidence",
     "feature_manifest",
@@ -107,4 +112,5 @@ __all__ = [
     "rank",
     "resolve",
     "strategies",
+    "sweep",
 ]

@@ -24,6 +24,7 @@ def _register() -> None:
     from targetrank.cli import report as report_cmd
     from targetrank.cli import resolve as resolve_cmd
     from targetrank.cli import snapshot as snapshot_cmd
+    from targetrank.cli import sweep as sweep_cmd
     from targetrank.cli.fetch import fetch
 
     main.add_command(resolve_cmd.resolve)
@@ -33,6 +34,7 @@ def _register() -> None:
     main.add_command(catalog.features)
     main.add_command(rank_cmd.rank)
     main.add_command(rank_cmd.evaluate)
+    main.add_command(sweep_cmd.sweep)
     main.add_command(rank_cmd.explain)
     main.add_command(rank_cmd.rerun)
     main.add_command(report_cmd.report)

@@ -165,3 +165,132 @@ def validation_table(result: Mapping[str, Any]) -> pl.DataFrame:
                 }
             )
     return pl.DataFrame(rows)
+
+
+# ------------------------------------------------------------------------------------------
+# Many seeds: the sweep's metrics and the paired comparison of two sweeps
+# ------------------------------------------------------------------------------------------
+
+#: Per-strategy figures of :func:`genome_validation` a seed sweep records for the model.
+SWEEP_METRICS = (
+    "median_rank_grade5",
+    "recall_top100",
+    "external_recall_top100",
+    "temporal_median_rank",
+    "spearman_pubmed",
+    "housekeeping_in_top100",
+)
+
+#: Rank-like metrics (lower is better, spread over orders of magnitude): summarised by the
+#: geometric mean and compared as a ratio. Other metrics: arithmetic mean and difference.
+RANK_METRICS = frozenset(
+    {"median_rank_grade5", "temporal_median_rank", "genome_rank", "largest_overlap_top100"}
+)
+#: Metrics where a larger value is better (shares of a list found in the top 100).
+HIGHER_IS_BETTER = frozenset({"recall_top100", "external_recall_top100"})
+
+_KEYS = ["strategy", "metric", "symbol"]
+
+
+def _better(metric: str, base: np.ndarray, new: np.ndarray) -> np.ndarray:
+    if metric in HIGHER_IS_BETTER:
+        return new > base
+    if metric == "spearman_pubmed":  # no fame in the score: closer to zero is better
+        return np.abs(new) < np.abs(base)
+    return new < base
+
+
+def summarise_sweep(table: pl.DataFrame) -> pl.DataFrame:
+    """One row per (strategy, metric, symbol) of a sweep: seeds, centre, min, max.
+
+    The centre is the geometric mean for rank-like metrics (:data:`RANK_METRICS`, ranks floored
+    at 1) and the arithmetic mean otherwise; ``top50_share`` is the share of seeds with a
+    genome rank of at most 50 (watched genes only).
+    """
+    rows = []
+    for key, part in table.drop_nulls("value").group_by(_KEYS, maintain_order=True):
+        values = part["value"].to_numpy().astype(float)
+        metric = key[1]
+        geometric = metric in RANK_METRICS
+        centre = np.exp(np.log(np.maximum(values, 1)).mean()) if geometric else values.mean()
+        rows.append(
+            {
+                **dict(zip(_KEYS, key, strict=True)),
+                "n_seeds": int(values.size),
+                "centre": "geometric mean" if geometric else "mean",
+                "value": float(centre),
+                "min": float(values.min()),
+                "max": float(values.max()),
+                "top50_share": float((values <= 50).mean()) if metric == "genome_rank" else None,
+            }
+        )
+    return pl.DataFrame(
+        rows,
+        schema={"strategy": pl.String, "metric": pl.String, "symbol": pl.String,
+                "n_seeds": pl.Int64, "centre": pl.String, "value": pl.Float64, "min": pl.Float64,
+                "max": pl.Float64, "top50_share": pl.Float64},
+    )  # fmt: skip
+
+
+def compare_sweeps(base: pl.DataFrame, new: pl.DataFrame) -> pl.DataFrame:
+    """Pair two sweeps seed by seed: how much ``new`` moved each figure, beyond seed noise.
+
+    For rank-like metrics the effect is the ratio of geometric means (new / base, < 1 is better
+    for ranks) with the interval exp(mean ± 2 SE) of the per-seed log ratios; otherwise the
+    difference of means (new − base) with mean ± 2 SE of the per-seed differences. An interval
+    that excludes 1 (or 0) is a change the seeds agree on. ``better_seeds`` / ``worse_seeds``
+    count the seeds where ``new`` is better / worse (see :data:`HIGHER_IS_BETTER`; Spearman with
+    PubMed is better closer to zero). Only seeds in both sweeps count; a figure missing at a
+    seed in either is left out at that seed.
+    """
+    from targetrank.errors import UsageError
+
+    cols = ["seed", *_KEYS, "value"]
+    joined = (
+        base.select(cols)
+        .join(new.select(cols), on=["seed", *_KEYS], suffix="_new")
+        .drop_nulls(["value", "value_new"])
+    )
+    if joined.height == 0:
+        shared = set(base["seed"].to_list()) & set(new["seed"].to_list())
+        raise UsageError(
+            "The two sweeps have no figure in common",
+            input=f"base seeds {sorted(set(base['seed'].to_list()))[:10]}, new seeds "
+            f"{sorted(set(new['seed'].to_list()))[:10]}",
+            done="nothing was compared",
+            cause="they share no seed" if not shared else "they share no strategy or metric",
+            fix="run both sweeps with the same --seeds and strategies",
+        )
+    rows = []
+    for key, part in joined.group_by(_KEYS, maintain_order=True):
+        metric = key[1]
+        a = part["value"].to_numpy().astype(float)
+        b = part["value_new"].to_numpy().astype(float)
+        n = a.size
+        ratio = metric in RANK_METRICS
+        if ratio:
+            la, lb = np.log(np.maximum(a, 1)), np.log(np.maximum(b, 1))
+            d = lb - la
+            centre_a, centre_b = float(np.exp(la.mean())), float(np.exp(lb.mean()))
+        else:
+            d = b - a
+            centre_a, centre_b = float(a.mean()), float(b.mean())
+        se = float(d.std(ddof=1) / np.sqrt(n)) if n > 1 else float("nan")
+        lo, mid, hi = d.mean() - 2 * se, d.mean(), d.mean() + 2 * se
+        better = _better(metric, a, b)
+        worse = _better(metric, b, a)
+        rows.append(
+            {
+                **dict(zip(_KEYS, key, strict=True)),
+                "n_seeds": int(n),
+                "base": centre_a,
+                "new": centre_b,
+                "effect": "ratio" if ratio else "difference",
+                "value": float(np.exp(mid)) if ratio else float(mid),
+                "lo": float(np.exp(lo)) if ratio else float(lo),
+                "hi": float(np.exp(hi)) if ratio else float(hi),
+                "better_seeds": int(better.sum()),
+                "worse_seeds": int(worse.sum()),
+            }
+        )
+    return pl.DataFrame(rows)
