@@ -88,8 +88,9 @@ def sweep(
     One seed cannot tell a change from seed noise. Run the sweep once for the current version
     (--out base.csv), then for the change (--strategies my.toml --baseline base.csv): each
     figure is compared seed by seed (ratio of geometric means for ranks, < 1 is better, with a
-    ±2 SE interval; seeds better / worse). Each seed trains a model (about 10 s; the model
-    cache makes repeats fast).
+    ±2 SE interval; seeds better / worse). A checkout holds the release's own sweep of seeds
+    0-29 as bench/baselines/sweep-<version>-seeds0-29.csv. Each seed trains a model (about
+    10 s; the model cache makes repeats fast).
     """
     from targetrank.model.validation import summarise_sweep
     from targetrank.runfolder import probe_writable
