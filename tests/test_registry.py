@@ -114,3 +114,14 @@ def test_a_conditioned_feature_may_not_shadow_a_gene_level_column():
                 "h", (FeatureSpec("sc_x", pl.Float64, "", family="custom"),), print, (), ()
             )
         )
+
+
+def test_every_registered_column_has_a_name_a_reader_can_follow():
+    """Drivers in ranking.csv and the report name features by their labels: a column name such
+    as ``ot_prio_mouseOrthologMaxIdentityPercentage`` means nothing to a translational team."""
+    from targetrank.display import plain_name
+    from targetrank.features import REGISTRY
+
+    specs = REGISTRY.all_specs()
+    unnamed = [n for n in specs if plain_name(n, specs) == n.replace("_", " ")]
+    assert unnamed == []

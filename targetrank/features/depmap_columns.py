@@ -74,9 +74,12 @@ CONTEXT_NAMES: tuple[str, ...] = tuple(DEPMAP_CONTEXTS)
 
 def _depmap_specs() -> list[FeatureSpec]:
     specs: list[FeatureSpec] = []
-    for suffix, where in [
-        ("", "all models"),
-        *[(f"_{c}", ctx.models) for c, ctx in DEPMAP_CONTEXTS.items()],
+    for suffix, where, short in [
+        ("", "all models", ""),
+        *[
+            (f"_{c}", ctx.models, f" in {ctx.models.split(' (')[0]}")
+            for c, ctx in DEPMAP_CONTEXTS.items()
+        ],
     ]:
         specs += [
             FeatureSpec(
@@ -85,12 +88,14 @@ def _depmap_specs() -> list[FeatureSpec]:
                 f"mean CRISPR (Chronos) gene effect over {where}; -1 is the median of common "
                 "essentials",
                 family="depmap",
+                label=f"CRISPR gene effect{short} (DepMap)",
             ),
             FeatureSpec(
                 f"depmap_frac_dependent{suffix}",
                 pl.Float64,
                 f"fraction of {where} with dependency probability > 0.5",
                 family="depmap",
+                label=f"share of dependent models{short} (DepMap)",
                 bounds=(0, 1),
             ),
         ]
@@ -100,6 +105,7 @@ def _depmap_specs() -> list[FeatureSpec]:
             pl.Float64,
             f"mean log2(TPM+1) expression in {ctx.models} (DepMap OmicsExpression)",
             family="depmap",
+            label=f"expression in {ctx.models.split(' (')[0]} (DepMap)",
         )
         for c, ctx in DEPMAP_CONTEXTS.items()
     ]
@@ -120,6 +126,7 @@ def _depmap_specs() -> list[FeatureSpec]:
             "DepMap strongly selective: skewness x kurtosis of gene effect < -0.86 with >= 1 "
             "dependent model",
             family="depmap",
+            label="strongly selective dependency (DepMap)",
         )
     )
     specs += [
@@ -128,6 +135,7 @@ def _depmap_specs() -> list[FeatureSpec]:
             pl.Int64,
             f"support: models with a gene-effect value ({where})",
             family="depmap",
+            label=f"models measured ({where}; DepMap)",
             model=False,
             bounds=(0, None),
         )

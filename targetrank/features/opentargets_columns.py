@@ -30,6 +30,27 @@ OT_PRIORITISATION_KEYS = [
     "tissueDistribution",
     "maxClinicalTrialPhase",
 ]
+#: How explanations name each prioritisation factor (Open Targets scales them to [-1, 1], the
+#: favourable end positive: a close paralog, strong LoF constraint or a cancer-driver role is
+#: negative).
+PRIORITISATION_LABELS = {
+    "isInMembrane": "membrane protein",
+    "isSecreted": "secreted protein",
+    "hasPocket": "binding pocket",
+    "hasLigand": "known ligand",
+    "hasSmallMoleculeBinder": "small-molecule binder",
+    "hasSafetyEvent": "safety events",
+    "geneticConstraint": "LoF tolerance, -1 constrained",
+    "paralogMaxIdentityPercentage": "paralog distance, -1 a close paralog",
+    "mouseOrthologMaxIdentityPercentage": "mouse-ortholog identity",
+    "isCancerDriverGene": "cancer driver, -1 a driver",
+    "hasTEP": "target enabling package",
+    "mouseKOScore": "mouse knockout score",
+    "hasHighQualityChemicalProbes": "high-quality chemical probes",
+    "tissueSpecificity": "tissue specificity",
+    "tissueDistribution": "tissue distribution",
+    "maxClinicalTrialPhase": "highest trial phase",
+}
 #: Prioritisation factors that encode clinical precedence: evidence to show, never a feature
 #: of a model whose labels are clinical stages (the leakage guard refuses them by name).
 CLINICAL_PRIORITISATION = {
@@ -67,6 +88,7 @@ def _ot_specs() -> list[FeatureSpec]:
             "Open Targets tractability clinical-precedence bucket (Approved Drug, Advanced "
             "Clinical, Phase 1 Clinical): encodes clinical precedence",
             family="opentargets",
+            label="clinical tractability (Open Targets)",
             leakage=True,
         ),
         FeatureSpec(
@@ -83,6 +105,7 @@ def _ot_specs() -> list[FeatureSpec]:
             pl.Boolean,
             "Open Targets core-essential flag (DepMap-derived)",
             family="opentargets",
+            label="core-essential (Open Targets)",
         ),
         FeatureSpec(
             "ot_lof_oe_upper",
@@ -96,13 +119,21 @@ def _ot_specs() -> list[FeatureSpec]:
             pl.Int64,
             "number of high-quality chemical probes",
             family="opentargets",
+            label="high-quality chemical probes (Open Targets)",
         ),
-        FeatureSpec("ot_n_pathways", pl.Int64, "number of Reactome pathways", family="opentargets"),
+        FeatureSpec(
+            "ot_n_pathways",
+            pl.Int64,
+            "number of Reactome pathways",
+            family="opentargets",
+            label="Reactome pathways (Open Targets)",
+        ),
         FeatureSpec(
             "ot_mouse_phenotype_count",
             pl.Int64,
             "number of mouse knockout phenotypes (IMPC/MGI)",
             family="opentargets",
+            label="mouse knockout phenotypes (Open Targets)",
         ),
     ]
     specs += [
@@ -113,6 +144,7 @@ def _ot_specs() -> list[FeatureSpec]:
             + (f"; {CLINICAL_PRIORITISATION[key]}" if key in CLINICAL_PRIORITISATION else ""),
             family="opentargets",
             leakage=key in CLINICAL_PRIORITISATION,
+            label=f"{PRIORITISATION_LABELS[key]} (Open Targets)",
         )
         for key in OT_PRIORITISATION_KEYS
     ]
@@ -123,6 +155,7 @@ def _ot_specs() -> list[FeatureSpec]:
             "highest clinical stage of any drug on the target (0 unknown ... 12 withdrawal): "
             "encodes clinical precedence",
             family="opentargets",
+            label="highest clinical stage (Open Targets)",
             leakage=True,
         ),
         FeatureSpec(
@@ -130,6 +163,7 @@ def _ot_specs() -> list[FeatureSpec]:
             pl.Int64,
             "number of drugs and clinical candidates on the target: encodes clinical precedence",
             family="opentargets",
+            label="drugs and clinical candidates (Open Targets)",
             leakage=True,
         ),
     ]
@@ -141,6 +175,7 @@ def _ot_specs() -> list[FeatureSpec]:
                 f"Open Targets overall association score with {name}; includes clinical/known-drug "
                 "evidence, so it encodes clinical precedence",
                 family="opentargets",
+                label=f"association with {name} (Open Targets)",
                 leakage=True,
             ),
             FeatureSpec(

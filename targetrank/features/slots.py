@@ -50,12 +50,14 @@ RNAI_SPECS = [
         "standard deviation of the DEMETER2 (RNAi) gene effect over models (back-calculated "
         "by the summary's author; approximate)",
         family="depmap",
+        label="spread of RNAi dependency across lines (DepMap)",
     ),
     FeatureSpec(
         "depmap_rnai_n_models",
         pl.Int64,
         "support: models with a DEMETER2 value",
         family="depmap",
+        label="models measured by RNAi (DepMap)",
         model=False,
         bounds=(0, None),
     ),
