@@ -79,6 +79,9 @@ class Strategy:
     modalities: tuple[str, ...]
     weights: tuple[Weight, ...]
     gates: tuple[str, ...] = ()  # see targetrank.features.gates.GATES
+    #: Whether a gene's STRING neighbourhood describes this strategy's cells (``sc_network``;
+    #: null in a strategy without it). See targetrank.features.network.
+    network: bool = False
 
     def weight_map(self) -> dict[str, Weight]:
         """Weights keyed by feature."""

@@ -230,6 +230,15 @@ def parse_strategies(data: Mapping[str, Any], source: str) -> StrategySet:
                     f"unknown gate '{gate}'",
                     f"use one of {', '.join(GATES)} (or add a Gate in targetrank/features/gates.py)",
                 )
+        network = entry.get("network", False)
+        if not isinstance(network, bool):
+            raise _err(
+                source,
+                label,
+                f"'network' must be true or false, not {network!r}",
+                "write network = true (a gene's STRING neighbours describe this strategy's "
+                "cells) or leave it out",
+            )
         weights = tuple(
             _parse_weight(source, label, f, w, known) for f, w in entry["weights"].items()
         )
@@ -245,6 +254,7 @@ def parse_strategies(data: Mapping[str, Any], source: str) -> StrategySet:
                 modalities=modality_ids,
                 weights=weights,
                 gates=gate_ids,
+                network=network,
             )
         )
     seeds = _strings(source, "seed_panel", "seed_panel", data.get("seed_panel", []))

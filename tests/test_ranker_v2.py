@@ -8,6 +8,8 @@ strategies were asked for, nor on whether ``explain`` reads a run.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import polars as pl
 import pytest
@@ -540,3 +542,102 @@ def test_a_strategy_conditioned_feature_can_be_left_out_by_name(context, tiny):
     model = LightGBMScorer(**options).fit(context)
     assert "sc_marker" not in model.feature_names_
     assert model.selection_.refused["sc_marker"] == EXCLUDED_REFUSAL
+
+
+# --- network neighbourhood (sc_network) -------------------------------------------------------
+
+
+def test_a_genes_network_neighbours_in_the_strategys_cells_count_where_the_file_asks():
+    """DKK1 and sclerostin are on no osteoblast or osteocyte list, but their functional partners
+    LRP5/6 are osteoblast genes: in bone_resident their neighbourhood is in the strategy's cells.
+    The checkpoint strategy does not ask for it (its receptors' partners are ligands on other
+    cells), so the value is null there; a panel of one gene gets the genome-wide answer."""
+    from targetrank.features.network import read_network
+
+    rows = _strategy_rows(["SOST", "DKK1", "TIGIT", "GAPDH"])
+    bone = rows.filter(pl.col("strategy") == "bone_resident")
+    share = dict(zip(bone["symbol"], bone["sc_network"], strict=True))
+    assert share["SOST"] > 0 and share["DKK1"] > 0
+    assert share["SOST"] > share["GAPDH"]
+    assert (
+        rows.filter(pl.col("strategy") == "checkpoint_combination")["sc_network"].null_count() == 4
+    )
+    alone = _strategy_rows(["DKK1"]).filter(pl.col("strategy") == "bone_resident")
+    assert alone["sc_network"].to_list() == [share["DKK1"]]
+    # a gene without a high-confidence STRING partner has no value (never a made-up zero)
+    net = read_network()
+    linked = set(net["entrez_a"]) | set(net["entrez_b"])
+    genome = t.load_features()
+    lonely = genome.filter(~pl.col("entrez_id").is_in(list(linked)))["symbol"][0]
+    lone = _strategy_rows([lonely]).filter(pl.col("strategy") == "bone_resident")
+    assert lone["sc_network"].to_list() == [None]
+
+
+def test_network_share_is_the_fraction_of_neighbours_that_are_members():
+    from targetrank.features import network
+
+    genome = pl.DataFrame({"entrez_id": [1, 2, 3, 4, 5], "m": [True, False, True, None, False]})
+    edges = pl.DataFrame(
+        {"entrez_id": [1, 2, 1, 3, 2, 3], "neighbour_id": [2, 1, 3, 1, 3, 2]},
+        schema={"entrez_id": pl.Int64, "neighbour_id": pl.Int64},
+    )
+    original = network.neighbour_edges
+    network.neighbour_edges = lambda: edges  # a triangle 1-2-3; 4 and 5 have no neighbour
+    try:
+        share = network.neighbour_share(genome, pl.col("m"))
+    finally:
+        network.neighbour_edges = original
+    assert dict(share.iter_rows()) == {1: 0.5, 2: 1.0, 3: 0.5, 4: None, 5: None}
+
+
+def test_the_network_keeps_only_high_confidence_edges_between_known_genes(tmp_path):
+    from targetrank.features.network import build_network, read_network, write_network
+
+    genes = pl.DataFrame({"entrez_id": [10, 20, 30]}, schema={"entrez_id": pl.Int64})
+    raw = pl.DataFrame(
+        {
+            "entrez_a": [20, 10, 10, 10, 30, 99],
+            "entrez_b": [10, 20, 30, 10, 20, 10],
+            "combined_score": [800, 900, 650, 999, 700, 990],
+        }
+    )
+    net = build_network(raw, genes)
+    # one row per undirected edge with its best score; below 700, self-loops, unknown genes out
+    assert net.rows() == [(10, 20, 900), (20, 30, 700)]
+    path = tmp_path / "net.tsv.gz"
+    write_network(net, path)
+    assert read_network(path).equals(net)
+    first = path.read_bytes()
+    write_network(net, path)
+    assert path.read_bytes() == first  # a rebuild of the same edges changes no byte
+
+
+def test_a_broken_network_file_names_itself_and_the_rebuild(tmp_path):
+    from targetrank.errors import DataError
+    from targetrank.features.network import read_network
+
+    bad = tmp_path / "net.tsv.gz"
+    bad.write_bytes(b"not gzip at all")
+    with pytest.raises(DataError) as err:
+        read_network(bad)
+    assert str(bad) in str(err.value) and "snapshot build" in str(err.value)
+
+
+def test_network_must_be_true_or_false_in_a_strategy_file(tmp_path):
+    from targetrank.errors import UsageError
+    from targetrank.strategy_file import load_strategies
+
+    text = (Path(t.__file__).parent / "data" / "strategies.toml").read_text("utf-8")
+    broken = tmp_path / "s.toml"
+    broken.write_text(text.replace("network = true", 'network = "yes"', 1), encoding="utf-8")
+    with pytest.raises(UsageError) as err:
+        load_strategies(broken)
+    assert "'network' must be true or false" in str(err.value)
+    assert "nothing was computed" in str(err.value)
+
+
+def test_the_trees_read_the_network_share(context, tiny):
+    from targetrank.model.lightgbm_scorer import LightGBMScorer
+
+    model = LightGBMScorer(**{**tiny, "n_repeats": 1, "n_refits": 0}).fit(context)
+    assert "sc_network" in model.feature_names_

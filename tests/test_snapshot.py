@@ -142,3 +142,22 @@ def test_packaged_ligand_receptor_pairs_are_what_the_builder_makes_from_liana(sh
     pairs = set(packaged.select("ligand", "receptor").iter_rows())
     # the review's axes are there: RANKL-RANK, PD-L1-PD-1, CXCL12-CXCR4
     assert {("TNFSF11", "TNFRSF11A"), ("CD274", "PDCD1"), ("CXCL12", "CXCR4")} <= pairs
+
+
+def test_packaged_string_network_is_what_the_builder_makes_from_string(shared):
+    from targetrank.features.network import MIN_SCORE, build_network, read_network
+    from targetrank.sources.local import read_string
+
+    genes = pl.read_parquet(snapshot_dir() / "genes.parquet")
+    rebuilt = build_network(read_string(shared), genes)
+    packaged = read_network()
+    assert packaged.equals(rebuilt)
+    assert packaged["combined_score"].min() >= MIN_SCORE
+    edges = set(packaged.select("entrez_a", "entrez_b").iter_rows())
+    ids = dict(zip(genes["symbol"], genes["entrez_id"], strict=True))
+
+    def edge(a: str, b: str) -> tuple[int, int]:
+        return (min(ids[a], ids[b]), max(ids[a], ids[b]))
+
+    # the functional partners the bone and B-cell strategies rely on
+    assert {edge("SOST", "LRP5"), edge("DKK1", "LRP6"), edge("CD19", "CD81")} <= edges

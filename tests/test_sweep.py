@@ -220,10 +220,11 @@ def test_the_committed_baseline_is_what_this_code_measures_at_seed_0():
     """A change is judged against ``bench/baselines``: a stale baseline would judge it wrongly.
 
     Re-run ``targetrank sweep --seeds 0-29 --out bench/baselines/sweep-<version>-seeds0-29.csv``
-    after any change to the ranking, and delete the old file.
+    after any change to the ranking (with a new version); earlier releases' sweeps stay, so a
+    release can be compared with the one before.
     """
-    files = sorted(BASELINES.glob("sweep-*-seeds0-29.csv"))
-    assert len(files) == 1, f"one committed baseline sweep expected, found {files}"
+    files = sorted(BASELINES.glob(f"sweep-{t.__version__}-seeds0-29.csv"))
+    assert len(files) == 1, f"no committed sweep of this release ({t.__version__}) in {BASELINES}"
     committed = read_sweep(files[0])
     assert committed["seed"].unique().sort().to_list() == list(range(30))
     fresh = sweep([0])

@@ -71,6 +71,16 @@ SC_FEATURES: tuple[FeatureSpec, ...] = (
         ),
     ),
     FeatureSpec(
+        "sc_network",
+        pl.Float64,
+        "share of the gene's STRING v12 neighbours (no text-mining, combined score >= 700) that "
+        "mark or take part in a process of one of the strategy's compartments (DKK1 and "
+        "sclerostin through LRP5/6 on osteoblasts); null for a gene without a neighbour, and in "
+        "a strategy whose file does not set network = true",
+        family="process",
+        label="network neighbours in the strategy's cells (STRING)",
+    ),
+    FeatureSpec(
         "sc_modality_fit",
         pl.Boolean,
         "suits one of the strategy's modalities (antibody: surface or secreted; small molecule: "
@@ -167,19 +177,31 @@ def _members(strategy: Strategy) -> tuple[list[str], list[str], list[str]]:
     return markers, cells, processes
 
 
-def _in_pair(genome: pl.DataFrame, strategy: Strategy) -> pl.DataFrame:
-    """``entrez_id`` + ``in_pair`` over ``genome``: in a ligand-receptor pair with the cells."""
+def _links(genome: pl.DataFrame, strategy: Strategy) -> pl.DataFrame:
+    """How each gene of ``genome`` links to the strategy's cells through other genes.
+
+    ``entrez_id``, ``in_pair`` (in a ligand-receptor pair with the cells) and ``share`` (the
+    share of its STRING neighbours in the cells; null unless the strategy sets ``network``).
+    Computed over the whole ``genome``: a gene's partners are looked up among all genes.
+    """
     from targetrank.features.partners import pairs_with
 
     markers, _, processes = _members(strategy)
-    return pairs_with(genome, _any_expr([_any(markers), _any(processes)]))
+    member = _any_expr([_any(markers), _any(processes)])
+    links = pairs_with(genome, member)
+    if strategy.network:
+        from targetrank.features.network import neighbour_share
+
+        share = neighbour_share(genome, member)
+        return links.join(share, on="entrez_id", how="left", maintain_order="left")
+    return links.with_columns(pl.lit(None, pl.Float64).alias("share"))
 
 
-def _conditioned(features: pl.DataFrame, strategy: Strategy, in_pair: pl.DataFrame) -> pl.DataFrame:
+def _conditioned(features: pl.DataFrame, strategy: Strategy, links: pl.DataFrame) -> pl.DataFrame:
     """The sc_* columns except the strategy score, for every row (same order, plus keys).
 
-    ``in_pair`` is :func:`_in_pair` over the whole gene table a gene's ligand-receptor partners
-    are looked up in.
+    ``links`` is :func:`_links` over the whole gene table a gene's ligand-receptor partners and
+    network neighbours are looked up in.
     """
     markers, cells, processes = _members(strategy)
     blood_mean = _mean_in_order(_BLOOD_CELLS)
@@ -199,7 +221,7 @@ def _conditioned(features: pl.DataFrame, strategy: Strategy, in_pair: pl.DataFra
             _any_expr([_fits(m) for m in strategy.modalities]).alias("sc_modality_fit"),
         )
         .join(
-            in_pair.rename({"in_pair": "sc_ligand_receptor"}),
+            links.rename({"in_pair": "sc_ligand_receptor", "share": "sc_network"}),
             on="entrez_id",
             how="left",
             maintain_order="left",
@@ -221,12 +243,12 @@ def strategy_features(
     ``features`` itself; the ranker passes the whole genome); ``skip`` names weighted columns the
     score must not read (the ranker passes leaky and literature columns).
     """
-    in_pair = _in_pair(features if reference is None else reference, strategy)
-    sc = _conditioned(features, strategy, in_pair)
+    links = _links(features if reference is None else reference, strategy)
+    sc = _conditioned(features, strategy, links)
     if reference is None:
         ref = pl.concat([features, sc.drop("entrez_id")], how="horizontal")
     else:
-        ref_sc = _conditioned(reference, strategy, in_pair)
+        ref_sc = _conditioned(reference, strategy, links)
         ref = pl.concat([reference, ref_sc.drop("entrez_id")], how="horizontal")
     own = pl.concat([features, sc.drop("entrez_id")], how="horizontal")
     score = strategy_score(own, ref, strategy, skip=skip)

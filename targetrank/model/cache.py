@@ -108,14 +108,16 @@ def library_versions() -> dict[str, str]:
 
 @lru_cache(maxsize=1)
 def code_digest() -> str:
-    """SHA-256 of the package's sources and of the ligand-receptor pairs features read at run time.
+    """SHA-256 of the package's sources and of the pairs and network the features read at run time.
 
     An edited checkout never reuses stale models.
     """
+    from targetrank.features.network import NETWORK_FILE
     from targetrank.features.partners import PAIRS_FILE
 
+    data = PACKAGE_DIR / "data"
     digest = hashlib.sha256()
-    for path in [*sorted(PACKAGE_DIR.rglob("*.py")), PACKAGE_DIR / "data" / PAIRS_FILE]:
+    for path in [*sorted(PACKAGE_DIR.rglob("*.py")), data / PAIRS_FILE, data / NETWORK_FILE]:
         digest.update(path.relative_to(PACKAGE_DIR).as_posix().encode())
         digest.update(b"\0")
         digest.update(path.read_bytes())

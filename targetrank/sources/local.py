@@ -223,6 +223,16 @@ SOURCES: dict[str, SourceInfo] = {
             "data/liana/omni_resource.csv",
         ),
         SourceInfo(
+            "string",
+            "STRING v12.0 human network without text-mining (combined score recomputed), Entrez "
+            "ids, via the R package dmfind",
+            "STRING v12.0 (dmfind 3e1c7fc, 2024-05-15)",
+            "CC BY 4.0 (STRING)",
+            "Szklarczyk et al. 2023 Nucleic Acids Res 51:D638",
+            "data/string/string_v12_entrez_ntm700_k3.edges.tsv.gz",
+            "third-party derived",
+        ),
+        SourceInfo(
             "evidence_kb",
             "Curated clinical evidence per target and strategy (targetrank reference KB)",
             "2026-11",
@@ -510,4 +520,14 @@ def read_liana(shared: Path) -> pl.DataFrame:
         .explode("ligand")
         .explode("receptor")
         .unique()
+    )
+
+
+def read_string(shared: Path) -> pl.DataFrame:
+    """STRING v12 edges without text-mining: entrez_a, entrez_b, combined_score (0-1000)."""
+    return pl.read_csv(
+        source_path(shared, "string"),
+        separator="\t",
+        columns=["entrez_a", "entrez_b", "combined_score"],
+        schema_overrides={"entrez_a": pl.Int64, "entrez_b": pl.Int64, "combined_score": pl.Int64},
     )

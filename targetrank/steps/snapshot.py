@@ -45,6 +45,7 @@ TABLE_READERS: dict[str, Callable[[Path], pl.DataFrame]] = {
     "hgnc_groups": local.read_hgnc_groups,
     "clustermole": local.read_clustermole,
     "liana": local.read_liana,
+    "string": local.read_string,
 }
 
 
@@ -127,10 +128,14 @@ def build_snapshot(
     from targetrank.features.partners import PAIRS_FILE, build_pairs, write_pairs
 
     pairs = build_pairs(load("liana"), gene_table, load("aliases"))
+    from targetrank.features.network import NETWORK_FILE, build_network, write_network
+
+    network = build_network(load("string"), gene_table)
 
     report("writing", 3, 4)
     write_evidence(evidence_table, REPO_DIR / "targetrank" / "data" / EVIDENCE_FILE)
     write_pairs(pairs, REPO_DIR / "targetrank" / "data" / PAIRS_FILE)
+    write_network(network, REPO_DIR / "targetrank" / "data" / NETWORK_FILE)
     write_parquet(gene_table, out_dir / GENES_FILE)
     write_parquet(alias_table, out_dir / ALIASES_FILE)
     write_parquet(features, out_dir / FEATURES_FILE)
@@ -162,6 +167,7 @@ def build_snapshot(
     used_sources.update(label_info["sources"])
     used_sources.add("evidence_kb")
     used_sources.add("liana")
+    used_sources.add("string")
     manifest: dict[str, Any] = {
         "targetrank_version": __version__,
         "built_from": "shared/ (see each source's PROVENANCE.md)",
@@ -192,6 +198,13 @@ def build_snapshot(
             "rows": pairs.height,
             "genes": pl.concat([pairs["ligand_entrez"], pairs["receptor_entrez"]]).n_unique(),
             "source": local.SOURCES["liana"].as_dict(),
+        },
+        "string_network": {
+            "file": f"targetrank/data/{NETWORK_FILE}",
+            "edges": network.height,
+            "genes": pl.concat([network["entrez_a"], network["entrez_b"]]).n_unique(),
+            "min_combined_score": 700,
+            "source": local.SOURCES["string"].as_dict(),
         },
     }
     with atomic_open(out_dir / MANIFEST_FILE) as fh:
