@@ -157,6 +157,8 @@ class StrategySet:
                 "description": [s.description for s in self.strategies],
                 "compartments": [", ".join(c.id for c in s.compartments) for s in self.strategies],
                 "modalities": [", ".join(s.modalities) for s in self.strategies],
+                "gates": [", ".join(s.gates) for s in self.strategies],
+                "network": [s.network for s in self.strategies],
                 "weights": [
                     "; ".join(
                         f"{w.feature}={w.weight:g}" + (" (low)" if w.prefer == "low" else "")

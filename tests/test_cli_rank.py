@@ -387,6 +387,11 @@ def test_strategies_command(runner):
     assert result.exit_code == 0
     for strategy in STRATEGIES:
         assert strategy in result.stdout
+    # each block says which gates apply and whether the model reads the STRING neighbourhood
+    blocks = dict((b.split(":")[0].split(". ")[1], b) for b in result.stdout.strip().split("\n\n"))
+    assert "STRING neighbours: not read" in blocks["checkpoint_combination"]
+    assert "STRING neighbours: read (sc_network)" in blocks["bone_resident"]
+    assert "gates: car_antigen, not_housekeeping" in blocks["engineered_cell_therapy"]
 
 
 def test_evaluate_command(runner, tmp_path):

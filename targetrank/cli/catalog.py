@@ -22,6 +22,8 @@ def strategies(path: str | None, fmt: str) -> None:
         click.echo(f"{row['number']}. {row['id']}: {row['title']}")
         click.echo(f"   {row['description']}")
         click.echo(f"   compartments: {row['compartments']}; modalities: {row['modalities']}")
+        network = "read (sc_network)" if row["network"] else "not read"
+        click.echo(f"   gates: {row['gates'] or 'none'}; STRING neighbours: {network}")
         click.echo(f"   weights: {row['weights']}\n")
 
 
