@@ -548,8 +548,9 @@ def test_a_strategy_conditioned_feature_can_be_left_out_by_name(context, tiny):
 
 
 def test_a_genes_network_neighbours_in_the_strategys_cells_count_where_the_file_asks():
-    """DKK1 and sclerostin are on no osteoblast or osteocyte list, but their functional partners
-    LRP5/6 are osteoblast genes: in bone_resident their neighbourhood is in the strategy's cells.
+    """DKK1 is on no osteoblast or osteocyte list, but its functional partners (LRP5/6, the
+    Kremens) are mostly bone genes, as is one of sclerostin's two: in bone_resident their
+    neighbourhood is in the strategy's cells.
     The checkpoint strategy does not ask for it (its receptors' partners are ligands on other
     cells), so the value is null there; a panel of one gene gets the genome-wide answer."""
     from targetrank.features.network import read_network
