@@ -14,15 +14,12 @@ answer.
 
 from __future__ import annotations
 
-import gzip
 from functools import lru_cache
-from importlib import resources
-from io import StringIO
 from pathlib import Path
 
 import polars as pl
 
-from targetrank.errors import DataError
+from targetrank.features._packaged import both_directions, read_table, write_table
 
 NETWORK_FILE = "string_network.tsv.gz"
 #: STRING's "high confidence" threshold: an edge below it is not read as a functional partner.
@@ -64,55 +61,18 @@ def write_network(table: pl.DataFrame, path: Path) -> None:
 
     Written with mtime 0 so the same edges give the same bytes (a rebuild shows no change).
     """
-    from targetrank._atomic import atomic_open
-
-    text = NETWORK_HEADER + table.select(list(_SCHEMA)).write_csv(separator="\t")
-    with atomic_open(path, "wb") as fh:
-        fh.write(gzip.compress(text.encode("utf-8"), mtime=0))
+    write_table(table, path, NETWORK_HEADER, _SCHEMA, gzipped=True)
 
 
 def read_network(path: str | Path | None = None) -> pl.DataFrame:
     """The packaged edges (or those of ``path``): entrez_a, entrez_b, combined_score."""
-    source = f"targetrank/data/{NETWORK_FILE}" if path is None else str(path)
-    try:
-        if path is None:
-            raw = resources.files("targetrank.data").joinpath(NETWORK_FILE).read_bytes()
-        else:
-            raw = Path(path).read_bytes()
-        text = gzip.decompress(raw).decode("utf-8")
-    except (OSError, EOFError, UnicodeDecodeError) as exc:
-        raise DataError(
-            "Cannot read the STRING network",
-            input=source,
-            cause=f"{type(exc).__name__}: {exc} (an incomplete install or checkout)",
-            fix="reinstall targetrank, or rebuild the file with "
-            "`targetrank snapshot build --shared ../shared`",
-        ) from exc
-    try:
-        return pl.read_csv(StringIO(text), separator="\t", comment_prefix="#", schema=_SCHEMA)
-    except (pl.exceptions.PolarsError, ValueError) as exc:
-        raise DataError(
-            "Cannot read the STRING network",
-            input=source,
-            cause=f"not a network TSV with columns {', '.join(_SCHEMA)} ({exc})",
-            fix="rebuild it with `targetrank snapshot build --shared ../shared`",
-        ) from exc
+    return read_table(NETWORK_FILE, path, what="the STRING network", kind="network", schema=_SCHEMA)
 
 
 @lru_cache(maxsize=1)
 def neighbour_edges() -> pl.DataFrame:
     """Directed copies of the packaged edges: ``entrez_id`` → ``neighbour_id``."""
-    net = read_network()
-    return pl.concat(
-        [
-            net.select(
-                pl.col("entrez_a").alias("entrez_id"), pl.col("entrez_b").alias("neighbour_id")
-            ),
-            net.select(
-                pl.col("entrez_b").alias("entrez_id"), pl.col("entrez_a").alias("neighbour_id")
-            ),
-        ]
-    )
+    return both_directions(read_network(), "entrez_a", "entrez_b", "neighbour_id")
 
 
 def neighbour_share(genome: pl.DataFrame, member: pl.Expr) -> pl.DataFrame:

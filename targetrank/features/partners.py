@@ -12,14 +12,12 @@ strategy-conditioned feature ``sc_ligand_receptor`` reads it.
 from __future__ import annotations
 
 from functools import lru_cache
-from importlib import resources
-from io import StringIO
 from pathlib import Path
 
 import polars as pl
 
-from targetrank.errors import DataError
 from targetrank.features._mapping import map_symbols
+from targetrank.features._packaged import both_directions, read_table, write_table
 
 PAIRS_FILE = "ligand_receptor_pairs.tsv"
 PAIRS_HEADER = (
@@ -64,55 +62,20 @@ def build_pairs(liana: pl.DataFrame, genes: pl.DataFrame, aliases: pl.DataFrame)
 
 def write_pairs(table: pl.DataFrame, path: Path) -> None:
     """Write the pairs TSV atomically, with its provenance as ``#`` comment lines."""
-    from targetrank._atomic import atomic_open
-
-    with atomic_open(path) as fh:
-        fh.write(PAIRS_HEADER + table.select(list(_SCHEMA)).write_csv(separator="\t"))
+    write_table(table, path, PAIRS_HEADER, _SCHEMA)
 
 
 def read_pairs(path: str | Path | None = None) -> pl.DataFrame:
     """The pairs table (default: the packaged one): ligand_entrez, ligand, receptor_entrez, receptor."""
-    source = f"targetrank/data/{PAIRS_FILE}" if path is None else str(path)
-    try:
-        if path is None:
-            text = resources.files("targetrank.data").joinpath(PAIRS_FILE).read_text("utf-8")
-        else:
-            text = Path(path).read_text("utf-8")
-    except OSError as exc:
-        raise DataError(
-            "Cannot read the ligand-receptor pairs",
-            input=source,
-            cause=f"{type(exc).__name__}: {exc} (an incomplete install or checkout)",
-            fix="reinstall targetrank, or rebuild the file with "
-            "`targetrank snapshot build --shared ../shared`",
-        ) from exc
-    try:
-        return pl.read_csv(StringIO(text), separator="\t", comment_prefix="#", schema=_SCHEMA)
-    except (pl.exceptions.PolarsError, ValueError) as exc:
-        raise DataError(
-            "Cannot read the ligand-receptor pairs",
-            input=source,
-            cause=f"not a pairs TSV with columns {', '.join(_SCHEMA)} ({exc})",
-            fix="rebuild it with `targetrank snapshot build --shared ../shared`",
-        ) from exc
+    return read_table(
+        PAIRS_FILE, path, what="the ligand-receptor pairs", kind="pairs", schema=_SCHEMA
+    )
 
 
 @lru_cache(maxsize=1)
 def partner_edges() -> pl.DataFrame:
     """Undirected edges ``entrez_id`` → ``partner_id`` of the packaged pairs (both directions)."""
-    pairs = read_pairs()
-    return pl.concat(
-        [
-            pairs.select(
-                pl.col("ligand_entrez").alias("entrez_id"),
-                pl.col("receptor_entrez").alias("partner_id"),
-            ),
-            pairs.select(
-                pl.col("receptor_entrez").alias("entrez_id"),
-                pl.col("ligand_entrez").alias("partner_id"),
-            ),
-        ]
-    ).unique()
+    return both_directions(read_pairs(), "ligand_entrez", "receptor_entrez", "partner_id").unique()
 
 
 def pairs_with(genome: pl.DataFrame, member: pl.Expr) -> pl.DataFrame:
