@@ -491,7 +491,12 @@ def manifest_of(
         "universe": universe,
         "strategies": inputs.strategies.ids,
         "strategy_info": {  # shown by report.html, which reads only the run folder
-            s.id: {"number": s.number, "title": s.title, "description": s.description}
+            s.id: {
+                "number": s.number,
+                "title": s.title,
+                "description": s.description,
+                "network": s.network,
+            }
             for s in inputs.strategies
         },
         "strategies_file": str(strategies_file) if strategies_file else None,

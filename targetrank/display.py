@@ -6,6 +6,18 @@ from typing import Any
 
 import numpy as np
 
+#: Shown instead of "missing" for ``sc_network`` in a strategy whose file does not set
+#: ``network = true``: null there by design (the trees read the null as such), not a data gap.
+NETWORK_OFF = "not used in this strategy (its file does not set network = true)"
+
+
+def shown_value(feature: str, value: Any, *, network: bool | None = None) -> str:
+    """:func:`fmt_value`, except for a STRING share the strategy switches off (``network``)."""
+    text = fmt_value(value)
+    if feature == "sc_network" and network is False and text == "missing":
+        return NETWORK_OFF
+    return text
+
 
 def fmt_value(value: Any) -> str:
     """A value as a person reads it: ``missing`` for null/NaN, 3 significant digits for floats."""
@@ -16,8 +28,8 @@ def fmt_value(value: Any) -> str:
             number = float(value)
         except ValueError:
             return value
-        if value.lower() in ("true", "false") or number.is_integer():
-            return value
+        if value.lower() in ("true", "false") or (number.is_integer() and value.isdigit()):
+            return value  # "0.0" read back from a file reads as the float 0.0 does: "0"
         value = number
     if isinstance(value, float):
         return f"{value:.3g}"

@@ -15,6 +15,7 @@ import polars as pl
 
 from targetrank.display import fmt_value as _fmt
 from targetrank.display import plain_name as _plain
+from targetrank.display import shown_value
 from targetrank.errors import ModelError, UsageError
 from targetrank.strategies import StrategySet
 
@@ -179,10 +180,11 @@ class Ranking:
         values = [self.rows[f][i] if f in self.rows.columns else None for f in self.feature_names]
         # a missing value the model read as the genome median says so, with the value used
         typical = (self.model_card.get("features") or {}).get("missing_read_as_typical") or {}
+        network = self.strategies.get(strategy).network if self.strategies is not None else None
         shown = [
             f"missing (read as typical: {_fmt(typical[f])})"
             if f in typical and _fmt(v) == "missing"
-            else _fmt(v)
+            else shown_value(f, v, network=network)
             for f, v in zip(self.feature_names, values, strict=True)
         ]
         drivers = pl.DataFrame(

@@ -178,6 +178,27 @@ def test_explain_reads_a_run_folder(default_run, runner):
     assert "ASK8007" in result.stdout
 
 
+def test_explain_says_a_switched_off_network_share_is_not_missing_data(default_run, runner):
+    # TIGIT has STRING partners; its share is null in checkpoint_combination only because that
+    # strategy's file does not read the network, and the card must not call it missing data
+    out, _ = default_run
+    args = [
+        "explain",
+        "TIGIT",
+        "--strategy",
+        "checkpoint_combination",
+    ]  # its STRING term is a top-3 driver
+    from_run = runner.invoke(main, [*args, "--run", str(out)])
+    live = runner.invoke(main, args)
+    assert from_run.exit_code == 0 and live.exit_code == 0, from_run.output + live.output
+    assert from_run.stdout == live.stdout  # one card, whether read from the run or recomputed
+    line = next(x for x in live.stdout.splitlines() if "(STRING)" in x)
+    assert "not used in this strategy" in line and "missing" not in line
+    bone = runner.invoke(main, ["explain", "SOST", "--strategy", "bone_resident", "--n", "30"])
+    assert bone.exit_code == 0, bone.output
+    assert "not used in this strategy" not in bone.stdout  # bone_resident reads the network
+
+
 # ----------------------------------------------------------------- options (fast scorer)
 def run(runner, tmp_path, *args):
     out = tmp_path / "run"

@@ -219,6 +219,26 @@ def test_housekeeping_and_intracellular_genes_fail_antibody_gates():
     assert got["TIGIT"] == "" and got["SPP1"] == "" and got["TNFSF11"] == ""
 
 
+def test_core_machinery_never_passes_the_housekeeping_gate():
+    # a proteasome subunit, a mitochondrial tRNA synthetase and an inner-membrane importer: on
+    # no core-essential list, but machinery every cell needs (they led the delivery list in 0.5.0)
+    machinery = ["SEM1", "IARS2", "TIMM23"]
+    got = _gate([*machinery, "CDK8", "HDAC1", "FDPS", "TNFSF11"], ("not_housekeeping",))
+    for symbol in machinery:
+        assert "core machinery" in got[symbol], symbol
+    # kinases and enzymes that drugs target stay, even when they sit in a machine (CDK8 in Mediator)
+    assert got["CDK8"] == "" and got["HDAC1"] == "" and got["FDPS"] == "" and got["TNFSF11"] == ""
+    features = t.load_features().filter(pl.col("symbol").is_in(machinery))
+    assert features["core_machinery"].all()
+    assert not features["core_essential_control"].fill_null(False).any()
+
+
+def test_core_machinery_is_a_gate_not_a_model_feature():
+    chosen = select_model_features(t.load_features())
+    assert "core_machinery" not in chosen.used
+    assert "gate" in chosen.refused["core_machinery"]
+
+
 def test_car_gate_refuses_secreted_and_keeps_clinical_car_antigens():
     got = _gate(["TNFRSF17", "CD19", "MS4A1", "SPP1", "DKK1"], ("car_antigen",))
     assert got["TNFRSF17"] == "" and got["CD19"] == "" and got["MS4A1"] == ""

@@ -118,6 +118,28 @@ def test_genome_universe_shows_novel_candidates(small_run, runner, tmp_path):
     assert section.count('<tr data-i="') == 10
 
 
+def test_every_model_feature_on_a_card_names_its_source_and_release(small_run):
+    # a card that says "unknown source" for a driver cannot be traced to a data release
+    from targetrank.report.collect import collect
+
+    data = collect(small_run)
+    assert data.features
+    unknown = [name for name, _label, sources, _rel in data.features if "unknown" in sources]
+    assert not unknown
+    by_name = {name: (sources, rel) for name, _label, sources, rel in data.features}
+    sources, release = by_name["sc_network"]
+    assert "string" in sources and "STRING v12" in release
+    # and a share the strategy's file switches off reads as such on the card, not as missing data
+    index = [name for name, *_ in data.features].index("sc_network")
+    values = {
+        s["id"]: [v for card in s["cards"] for i, v, _c in card["drivers"] if i == index]
+        for s in data.strategies
+    }
+    assert values["checkpoint_combination"]
+    assert all("not used in this strategy" in v for v in values["checkpoint_combination"])
+    assert not any("not used" in v for v in values["bone_resident"])
+
+
 def test_gated_target_shows_its_gate(small_run):
     page = (small_run / "report.html").read_text("utf-8")
     gated = ranking_of(small_run).filter(IS_GATED).row(0, named=True)

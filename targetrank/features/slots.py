@@ -121,7 +121,45 @@ HOUSEKEEPING_SPECS = [
         family="safety",
         label="respiratory-chain subunit (HGNC)",
     ),
+    FeatureSpec(
+        "core_machinery",
+        pl.Boolean,
+        "in an HGNC gene group of the cell's core machinery (proteasome, aminoacyl-tRNA "
+        "synthetases, major and minor spliceosome, RNA polymerase subunits, mitochondrial "
+        "import (TOM, TIM22, TIM23, SAM) and respiratory-chain assembly factors, chaperonins, "
+        "eIF3, RNA exosome, MCM2-7, ribosome biogenesis factors, histones): every cell needs "
+        "it, so no strategy here targets it",
+        family="safety",
+        label="core cellular machinery (HGNC)",
+        model=False,
+        model_refusal=(
+            "a gate, not a signal: the not_housekeeping gate reads it; the trees keep learning "
+            "from the essentiality data themselves"
+        ),
+    ),
 ]
+
+#: HGNC gene groups (rolled-up names, HGNC 2024-10) of machinery every cell needs, beyond the
+#: ribosome and respiratory chain: their members are never targets of a strategy here. Mediator
+#: (CDK8, an NK-cell target) and the histone deacetylases are deliberately not included.
+CORE_MACHINERY_GROUPS: tuple[str, ...] = (
+    "Proteasome",
+    "Aminoacyl tRNA synthetases",
+    "Major spliceosome",
+    "Minor spliceosome",
+    "RNA polymerase subunits",
+    "Translocase of outer mitochondrial membrane complex",
+    "TIM22 complex",
+    "TIM23 complex",
+    "Mitochondrial sorting and assembly machinery complex",
+    "Mitochondrial respiratory chain complex assembly factors",
+    "Chaperonins",
+    "Eukaryotic translation initiation factor 3",
+    "Exosome complex",
+    "minichromosome maintenance 2-7 complex",
+    "Ribosomal biogenesis factors",
+    "Histones",
+)
 
 
 def _nulls(genes: pl.DataFrame, specs: list[FeatureSpec]) -> pl.DataFrame:
@@ -186,7 +224,10 @@ def projectscore(genes: pl.DataFrame, tables: Mapping[str, pl.DataFrame]) -> pl.
     sources=("depmap_controls", "projectscore_core", "hgnc_groups", "ncbi_genes"),
 )
 def housekeeping(genes: pl.DataFrame, tables: Mapping[str, pl.DataFrame]) -> pl.DataFrame:
-    """Core-essential, ribosomal, respiratory-chain and MT-encoded genes: never targets here."""
+    """Core-essential, ribosomal, respiratory-chain, MT-encoded and core-machinery genes.
+
+    None of them is a target of any strategy here (the ``not_housekeeping`` gate).
+    """
     controls = tables["depmap_controls"]["entrez_id"].drop_nulls()
     core = tables["projectscore_core"]["symbol"]
     groups = tables["hgnc_groups"]
@@ -194,6 +235,7 @@ def housekeeping(genes: pl.DataFrame, tables: Mapping[str, pl.DataFrame]) -> pl.
     respiratory = groups.filter(
         pl.col("group_name") == "Mitochondrial respiratory chain complexes"
     )["symbol"]
+    machinery = groups.filter(pl.col("group_name").is_in(CORE_MACHINERY_GROUPS))["symbol"]
     annotation = tables["genes_annotation"]
     mito = annotation.filter(pl.col("chromosome") == "MT")["entrez_id"]
     return genes.select(
@@ -203,4 +245,5 @@ def housekeeping(genes: pl.DataFrame, tables: Mapping[str, pl.DataFrame]) -> pl.
         pl.col("symbol").is_in(ribosomal.implode()).alias("ribosomal_protein"),
         pl.col("entrez_id").is_in(mito.implode()).alias("mito_encoded"),
         pl.col("symbol").is_in(respiratory.implode()).alias("respiratory_chain"),
+        pl.col("symbol").is_in(machinery.implode()).alias("core_machinery"),
     )

@@ -30,6 +30,9 @@ _SC_SOURCES = {
     "sc_expression": ("hpa_blood", "hpa_tissue"),
     "sc_expression_specificity": ("hpa_blood",),
     "sc_process": ("go",),
+    # partners and neighbours count when they mark (PanglaoDB) or take part in (GO) a compartment
+    "sc_ligand_receptor": ("liana", "panglaodb", "go"),
+    "sc_network": ("string", "panglaodb", "go"),
     "sc_modality_fit": ("cspa", "surfy", "go", "hpa_subcellular"),
 }
 _PRIOR_SOURCES = ("drugcentral_targets", "finan2017")
@@ -146,10 +149,10 @@ def _num(value: str | None) -> float | None:
     return None if math.isnan(number) else number
 
 
-def _value_text(value: str | None) -> str:
-    from targetrank.display import fmt_value as _fmt
+def _value_text(feature: str, value: str | None, network: bool | None) -> str:
+    from targetrank.display import shown_value
 
-    return _fmt(value)
+    return shown_value(feature, value, network=network)
 
 
 def _provenance(name: str, releases: dict[str, Any], version: str) -> tuple[str, str]:
@@ -198,7 +201,12 @@ def _strategy_info(manifest: dict[str, Any], ids: list[str]) -> dict[str, dict[s
 
         loaded = load_strategies(manifest.get("strategies_file"))
         return {
-            s.id: {"number": s.number, "title": s.title, "description": s.description}
+            s.id: {
+                "number": s.number,
+                "title": s.title,
+                "description": s.description,
+                "network": s.network,
+            }
             for s in loaded
         }
     except Exception:
@@ -255,6 +263,7 @@ def collect(
     strategies = []
     for sid in ids:
         part = shown.filter(pl.col("strategy") == sid).sort("rank")
+        network = (info.get(sid) or {}).get("network")  # None in runs written before 0.6.0
         total = ranking.filter(pl.col("strategy") == sid).height
         rows, cards = [], []
         for r in part.iter_rows(named=True):
@@ -271,7 +280,7 @@ def collect(
                     "gate": r.get("gate") or "",
                     "bias": bias,
                     "drivers": [
-                        [feature_index[f], _value_text(v), round(c, 6)]
+                        [feature_index[f], _value_text(f, v, network), round(c, 6)]
                         for f, v, c in sorted(stored, key=lambda x: -abs(x[2]))
                         if f != "(bias)"
                     ],

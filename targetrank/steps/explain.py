@@ -54,8 +54,16 @@ def explain_from_run(run_dir: str | Path, target: str, strategy: str, *, n: int 
             fix=f"run `targetrank explain {target} --strategy {strategy}` without --run",
         )
     bias = drivers.filter(pl.col("feature") == "(bias)")["contribution"]
+    import json
+
     from targetrank.display import plain_name as _plain
+    from targetrank.display import shown_value
     from targetrank.features import REGISTRY
+
+    manifest_path = folder / "manifest.json"
+    manifest = json.loads(manifest_path.read_text("utf-8")) if manifest_path.is_file() else {}
+    info = (manifest.get("strategy_info") or {}).get(strategy) or {}
+    network = info.get("network")  # None in runs written before 0.6.0
 
     specs = REGISTRY.all_specs()
     table = (
@@ -64,19 +72,19 @@ def explain_from_run(run_dir: str | Path, target: str, strategy: str, *, n: int 
             pl.col("feature")
             .map_elements(lambda f: _plain(f, specs), return_dtype=pl.String)
             .alias("label"),
-            pl.col("value").fill_null("missing"),
+            pl.struct("feature", "value")
+            .map_elements(
+                lambda r: shown_value(r["feature"], r["value"], network=network),
+                return_dtype=pl.String,
+            )
+            .alias("value"),
         )
         .sort(pl.col("contribution").abs(), descending=True)
         .select("feature", "label", "value", "contribution")
     )
     ev = evidence().filter((pl.col("symbol") == symbol) & (pl.col("strategy") == strategy))
     r = row.row(0, named=True)
-    import json
-
-    manifest_path = folder / "manifest.json"
-    genes = None
-    if manifest_path.is_file():
-        genes = json.loads(manifest_path.read_text("utf-8")).get("genes")
+    genes = manifest.get("genes")
     explanation = Explanation(
         symbol,
         strategy,
