@@ -467,6 +467,8 @@ def manifest_of(
         for s in inputs.strategies
     }
     target_list = list(targets) if targets else None
+    options_of = getattr(scorer, "options", None)
+    scorer_options = options_of() if callable(options_of) else {}
     from targetrank.feature_folder import feature_file
 
     evidence_file = Path(__file__).parent / "data" / "evidence.tsv"
@@ -479,6 +481,8 @@ def manifest_of(
                 "features_sha256": file_sha256(feature_file(inputs.feature_source)),
                 "evidence_sha256": file_sha256(evidence_file),
                 "seed": seed,
+                # only when set, so a default run's hash is what it was before 0.6.0
+                **({"scorer_options": scorer_options} if scorer_options else {}),
             },
             sort_keys=True,
         ).encode()
@@ -488,6 +492,7 @@ def manifest_of(
         "command": list(command) if command else None,
         "seed": seed,
         "scorer": scorer_spec,
+        "scorer_options": scorer_options,  # ranker settings that differ from the defaults
         "universe": universe,
         "strategies": inputs.strategies.ids,
         "strategy_info": {  # shown by report.html, which reads only the run folder

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import shutil
 import struct
 from pathlib import Path
 
@@ -197,6 +198,40 @@ def test_explain_says_a_switched_off_network_share_is_not_missing_data(default_r
     bone = runner.invoke(main, ["explain", "SOST", "--strategy", "bone_resident", "--n", "30"])
     assert bone.exit_code == 0, bone.output
     assert "not used in this strategy" not in bone.stdout  # bone_resident reads the network
+
+
+def test_draws_and_refits_are_recorded_and_rerun_uses_them(runner, tmp_path):
+    # a user who steadies the list with more background draws must get the same list back from
+    # `rerun`, not the default ranker's
+    out = tmp_path / "run"
+    args = ["rank", "--targets", "TIGIT,DKK1", "--draws", "1", "--refits", "0", "--quiet"]
+    result = runner.invoke(main, [*args, "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["scorer"] == "lightgbm"
+    assert manifest["scorer_options"] == {"n_repeats": 1, "n_refits": 0}
+    again = runner.invoke(main, ["rerun", str(out / "manifest.json")])
+    assert again.exit_code == 0, again.output
+    assert "identical" in again.stdout
+    # the same run without its recorded settings is the default ranker: not the same scores
+    del manifest["scorer_options"]
+    edited = tmp_path / "edited.json"
+    edited.write_text(json.dumps(manifest))
+    shutil.copy(out / "ranking.csv", tmp_path / "ranking.csv")
+    differs = runner.invoke(main, ["rerun", str(edited)])
+    assert differs.exit_code == 4, differs.output  # a run that does not reproduce is a data error
+    assert "score(s) differ" in differs.output
+    assert "input_hash" in differs.output  # the settings are part of the recorded inputs
+
+
+def test_draws_with_a_scorer_it_does_not_tune_is_a_usage_error(runner, tmp_path):
+    out = tmp_path / "run"
+    result = runner.invoke(
+        main, ["rank", "--scorer", "weighted", "--draws", "6", "--out", str(out), "--quiet"]
+    )
+    assert result.exit_code == 2
+    assert "LightGBM" in result.output and "--scorer lightgbm" in result.output
+    assert not out.exists()  # nothing computed, nothing written
 
 
 # ----------------------------------------------------------------- options (fast scorer)

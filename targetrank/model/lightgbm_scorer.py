@@ -225,6 +225,15 @@ class LightGBMScorer:
                 raise ModelError(f"Unknown ranker option '{key}'", fix="see RankerConfig")
             setattr(self.config, key, value)
 
+    def options(self) -> dict[str, Any]:
+        """The settings that differ from the defaults, as JSON values (empty for the default).
+
+        Recorded in a run's manifest (``scorer_options``) so that ``rerun`` rebuilds this
+        ranker, not the default one.
+        """
+        default = asdict(RankerConfig())
+        return {k: v for k, v in asdict(self.config).items() if v != default[k]}
+
     # ------------------------------------------------------------------------------ fitting
     def fit(
         self,

@@ -88,6 +88,17 @@ def likely_cause(recorded: dict[str, Any], recomputed: dict[str, Any]) -> str:
     return "; and ".join(reasons) + "."
 
 
+def _scorer_of(manifest: dict[str, Any]) -> Any:
+    """The scorer the run used: its name, or the LightGBM ranker with the recorded settings."""
+    name = manifest.get("scorer", "lightgbm")
+    options = manifest.get("scorer_options") or {}
+    if name == "lightgbm" and options:
+        from targetrank.model.lightgbm_scorer import LightGBMScorer
+
+        return LightGBMScorer(**options)
+    return name
+
+
 def read_manifest(path: str | Path) -> dict[str, Any]:
     """Read and check a run manifest."""
     p = Path(path)
@@ -140,7 +151,7 @@ def rerun(
     ranking = rank(
         targets=manifest.get("targets"),
         strategies=manifest.get("strategies"),
-        scorer=manifest.get("scorer", "lightgbm"),
+        scorer=_scorer_of(manifest),
         features=manifest.get("feature_source", "snapshot"),
         seed=int(manifest.get("seed", 0)),
         universe=manifest.get("universe", "evidence"),
