@@ -147,6 +147,31 @@ def test_strategy_features_depend_on_the_strategy():
     ]
 
 
+def test_interferon_induced_ligands_mark_the_checkpoint_strategys_activated_myeloid_cells():
+    # PD-L1 is made by myeloid cells once interferon reaches them: the resting blood-cell atlas
+    # does not show it, the stimulated-macrophage signatures do, and only the checkpoint
+    # strategy reads them (in immune_subset they crowded the targets with inflammatory genes)
+    features = t.load_features().filter(pl.col("symbol").is_in(["CD274", "IL1B"]))
+    assert features["sig_activated_myeloid"].all() and features["sig_ifn_induced"].any()
+    s = load_strategies()
+
+    def ids(strategy: str) -> list[str]:
+        return [c.id for c in s.get(strategy).compartments]
+
+    assert "activated_myeloid" in ids("checkpoint_combination")
+    for other in ("immune_subset", "bone_resident", "engineered_cell_therapy"):
+        assert "activated_myeloid" not in ids(other)
+    checkpoint = strategy_features(features, s.get("checkpoint_combination"))
+    marks = dict(zip(features["symbol"], checkpoint["sc_marker"], strict=True))
+    assert marks["CD274"] is True
+    from targetrank.model.matrix import select_model_features
+
+    chosen = select_model_features(t.load_features())
+    for column in ("sig_activated_myeloid", "sig_ifn_induced"):
+        assert column not in chosen.used  # read through the compartment, never by the trees
+        assert "compartment" in chosen.refused[column]
+
+
 def test_cell_therapy_modality_needs_surface():
     features = t.load_features().filter(pl.col("symbol").is_in(["CD19", "DKK1"]))
     sc = strategy_features(features, load_strategies().get("engineered_cell_therapy"))

@@ -2,7 +2,9 @@
 
 - **Cell signatures** (clustermole): membership of data-derived (xCell, SaVanT) and curated
   (CellMarker, PanglaoDB) human signatures of the cells the review names: osteoclasts,
-  osteoblasts, osteocytes, Tregs, M2 macrophages, MDSCs, exhausted T cells.
+  osteoblasts, osteocytes, Tregs, M2 macrophages, MDSCs, exhausted T cells; and SaVanT's
+  activation states (stimulated myeloid cells, interferon-stimulated cells), which the resting
+  blood-cell atlas cannot show (PD-L1 is made once interferon reaches a myeloid cell).
 - **Ligand–receptor role** (LIANA/OmniPath consensus): a ligand or receptor of a curated
   intercellular interaction, and how many partners; checkpoint axes (PVR–TIGIT, CD274–PDCD1) and
   bone axes (TNFSF11–TNFRSF11A, DKK1–LRP5/6) are such pairs.
@@ -45,6 +47,46 @@ SIGNATURES: dict[str, tuple[str, list[tuple[str, str]]]] = {
         [("CellMarker", r"^Myeloid-derived suppressor cell$"), ("PanglaoDB", r"^Myeloid-derived")],
     ),
     "sig_exhausted_t": ("exhausted T cell", [("CellMarker", r"^Exhausted")]),
+    # activation states that resting-cell atlases (HPA blood cells) cannot show: SaVanT's
+    # data-derived top-50 genes of stimulated macrophages, dendritic cells and neutrophils
+    "sig_activated_myeloid": (
+        "activated myeloid cell (macrophages, dendritic cells or neutrophils stimulated with "
+        "LPS, interferon or TNF)",
+        [
+            (
+                "SaVanT",
+                r"^(MA_M_GMCSF_(sLPS|upLPS|TNF|IFN|TPP)|MA_M_MCSF_upLPS|MA_M1_|"
+                r"macrophage_bone_marrow_.*LPS|macrophage_peri_LPS_thio_[1-9]|"
+                r"HPCA_Neutrophils_LPS|MA_DC_upLPS|HPCA_M1_IFNg)",
+            )
+        ],
+    ),
+    "sig_ifn_induced": (
+        "interferon-stimulated cell (type I or II interferon; macrophages, keratinocytes, "
+        "blood cells)",
+        [
+            (
+                "SaVanT",
+                r"^(IFNG_|IFNB_|IFNg_|IGNg_|HPCA_M1_IFNg|HPCA_M_IFNa|MA_M_GMCSF_(TPP_)?IFN|"
+                r"MA_M_GMCSF_sLPS_IFNg)",
+            )
+        ],
+    ),
+}
+
+#: Activation-state signatures read only through a strategy file's compartments, never by the
+#: trees directly: as model features they lifted every inflammatory gene in every strategy.
+COMPARTMENT_ONLY = {
+    "sig_activated_myeloid": (
+        "read only as a marker of checkpoint_combination's activated_myeloid compartment: as a "
+        "model feature, or as a marker of the myeloid compartments of immune_subset too, it "
+        "lifted inflammatory genes over the immune-subset targets (median 1.62x and 1.27x over "
+        "seeds 0-9) and TIGIT (4.3x)"
+    ),
+    "sig_ifn_induced": (
+        "read only as a marker of checkpoint_combination's activated_myeloid compartment: as a "
+        "model feature it lifted inflammatory genes over the immune-subset targets and TIGIT"
+    ),
 }
 
 SIGNATURE_SPECS = [
@@ -56,6 +98,8 @@ SIGNATURE_SPECS = [
         + ")",
         family="bone" if name.startswith("sig_osteo") else "immune",
         label=f"{cell} signature gene",
+        model=name not in COMPARTMENT_ONLY,
+        model_refusal=COMPARTMENT_ONLY.get(name, ""),
     )
     for name, (cell, clauses) in SIGNATURES.items()
 ]
