@@ -48,7 +48,7 @@ _EXPRESSION_COLUMNS = (
 )
 EXPRESSED = (pl.max_horizontal(*_EXPRESSION_COLUMNS) >= EXPRESSED_MIN).fill_null(False)
 
-#: The issue's housekeeping genes: core-essential, ribosomal, respiratory-chain and MT-encoded.
+#: Housekeeping genes: core-essential, ribosomal, respiratory-chain and MT-encoded.
 #: Also the pool of known non-targets the ranker trains on, and what validation counts in a top 100.
 HOUSEKEEPING = (
     _flag("core_essential_control")
