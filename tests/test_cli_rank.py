@@ -224,6 +224,17 @@ def test_draws_and_refits_are_recorded_and_rerun_uses_them(runner, tmp_path):
     assert "input_hash" in differs.output  # the settings are part of the recorded inputs
 
 
+def test_draws_with_a_run_folder_is_a_usage_error(runner, tmp_path):
+    # the stored explanation comes from the run's own ranker: a --draws that silently did
+    # nothing would mislead
+    result = runner.invoke(
+        main, ["explain", "TIGIT", "--strategy", "checkpoint_combination", "--run",
+               str(tmp_path), "--draws", "6"],
+    )  # fmt: skip
+    assert result.exit_code == 2
+    assert "--draws has no effect with --run" in result.output
+
+
 def test_draws_with_a_scorer_it_does_not_tune_is_a_usage_error(runner, tmp_path):
     out = tmp_path / "run"
     result = runner.invoke(

@@ -316,6 +316,16 @@ def explain(
 ) -> None:
     """Why TARGET ranks where it does in a strategy: top drivers and its evidence card."""
     the_scorer = ranker_choice(scorer, draws=draws)
+    if run_dir and draws:
+        from targetrank.errors import UsageError
+
+        raise UsageError(
+            "--draws has no effect with --run: a run folder is explained with its own ranker",
+            input=f"--run {run_dir} --draws {draws}",
+            done="nothing was explained",
+            fix="drop --draws (the run's settings are in its manifest), or drop --run to "
+            "recompute with --draws",
+        )
     if run_dir:
         from targetrank.steps.explain import explain_from_run
 
