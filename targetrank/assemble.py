@@ -495,15 +495,8 @@ def manifest_of(
         "scorer_options": scorer_options,  # ranker settings that differ from the defaults
         "universe": universe,
         "strategies": inputs.strategies.ids,
-        "strategy_info": {  # shown by report.html, which reads only the run folder
-            s.id: {
-                "number": s.number,
-                "title": s.title,
-                "description": s.description,
-                "network": s.network,
-            }
-            for s in inputs.strategies
-        },
+        # shown by report.html, which reads only the run folder
+        "strategy_info": {s.id: s.info() for s in inputs.strategies},
         "strategies_file": str(strategies_file) if strategies_file else None,
         "weights_file": str(weights) if isinstance(weights, str | Path) else None,
         "weights": effective_weights,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Literal
+from typing import Any, Literal
 
 import polars as pl
 
@@ -82,6 +82,15 @@ class Strategy:
     #: Whether a gene's STRING neighbourhood describes this strategy's cells (``sc_network``;
     #: null in a strategy without it). See targetrank.features.network.
     network: bool = False
+
+    def info(self) -> dict[str, Any]:
+        """What a run folder records of the strategy for its report (``strategy_info``)."""
+        return {
+            "number": self.number,
+            "title": self.title,
+            "description": self.description,
+            "network": self.network,
+        }
 
     def weight_map(self) -> dict[str, Weight]:
         """Weights keyed by feature."""

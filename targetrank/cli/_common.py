@@ -128,13 +128,13 @@ def ranker_choice(scorer: str, *, draws: int | None = None, refits: int | None =
     Those options tune the LightGBM ranker only; with another scorer they are a usage error
     rather than silently ignored.
     """
-    options = {k: v for k, v in {"n_repeats": draws, "n_refits": refits}.items() if v is not None}
-    if not options:
+    flags = {"draws": draws, "refits": refits}
+    given = " ".join(f"--{flag} {value}" for flag, value in flags.items() if value is not None)
+    if not given:
         return scorer
     if scorer != "lightgbm":
         from targetrank.errors import UsageError
 
-        given = " ".join(f"--{n} {v}" for n, v in (("draws", draws), ("refits", refits)) if v)
         raise UsageError(
             f"{given} tunes the LightGBM ranker, not the '{scorer}' scorer",
             input=f"--scorer {scorer} {given}",
@@ -143,7 +143,8 @@ def ranker_choice(scorer: str, *, draws: int | None = None, refits: int | None =
         )
     from targetrank.model.lightgbm_scorer import LightGBMScorer
 
-    return LightGBMScorer(**options)
+    options = {"n_repeats": draws, "n_refits": refits}  # RankerConfig's names
+    return LightGBMScorer(**{k: v for k, v in options.items() if v is not None})
 
 
 def render_table(

@@ -200,15 +200,7 @@ def _strategy_info(manifest: dict[str, Any], ids: list[str]) -> dict[str, dict[s
         from targetrank.strategy_file import load_strategies
 
         loaded = load_strategies(manifest.get("strategies_file"))
-        return {
-            s.id: {
-                "number": s.number,
-                "title": s.title,
-                "description": s.description,
-                "network": s.network,
-            }
-            for s in loaded
-        }
+        return {s.id: s.info() for s in loaded}
     except Exception:
         return {sid: {"title": sid} for sid in ids}
 

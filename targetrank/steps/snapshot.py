@@ -128,7 +128,7 @@ def build_snapshot(
     from targetrank.features.partners import PAIRS_FILE, build_pairs, write_pairs
 
     pairs = build_pairs(load("liana"), gene_table, load("aliases"))
-    from targetrank.features.network import NETWORK_FILE, build_network, write_network
+    from targetrank.features.network import MIN_SCORE, NETWORK_FILE, build_network, write_network
 
     network = build_network(load("string"), gene_table)
 
@@ -203,7 +203,7 @@ def build_snapshot(
             "file": f"targetrank/data/{NETWORK_FILE}",
             "edges": network.height,
             "genes": pl.concat([network["entrez_a"], network["entrez_b"]]).n_unique(),
-            "min_combined_score": 700,
+            "min_combined_score": MIN_SCORE,
             "source": local.SOURCES["string"].as_dict(),
         },
     }
