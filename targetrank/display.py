@@ -6,15 +6,18 @@ from typing import Any
 
 import numpy as np
 
+from targetrank.features.strategy import NETWORK_SHARE
+
 #: Shown instead of "missing" for ``sc_network`` in a strategy whose file does not set
-#: ``network = true``: null there by design (the trees read the null as such), not a data gap.
+#: ``network = true``: null there by design, not a data gap (the LightGBM ranker books what the
+#: trees make of that null under the strategy, "strategy is <id>", not under this feature).
 NETWORK_OFF = "not used in this strategy (its file does not set network = true)"
 
 
 def shown_value(feature: str, value: Any, *, network: bool | None = None) -> str:
     """:func:`fmt_value`, except for a STRING share the strategy switches off (``network``)."""
     text = fmt_value(value)
-    if feature == "sc_network" and network is False and text == "missing":
+    if feature == NETWORK_SHARE and network is False and text == "missing":
         return NETWORK_OFF
     return text
 

@@ -8,6 +8,7 @@ strategies were asked for, nor on whether ``explain`` reads a run.
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -250,6 +251,41 @@ def test_car_gate_needs_an_antigen_that_some_cell_makes():
     # blood cell HPA measured: no CAR target in a bone metastasis
     got = _gate(["OR6B2", "OR6B3", "CD19"], ("car_antigen",))
     assert got["OR6B2"] and got["OR6B3"] and got["CD19"] == ""
+
+
+def test_dense_antigen_gate_holds_back_trace_antigens_and_keeps_the_evidence_car_antigens():
+    features = t.load_features()
+    car = t.evidence().filter(pl.col("strategy") == "engineered_cell_therapy")
+    surface = gate_frame(features.filter(pl.col("entrez_id").is_in(car["entrez_id"].to_list())),
+                         ("car_antigen",)).filter(pl.col("gate") == "")  # fmt: skip
+    assert surface.height >= 10
+    dense = gate_frame(features.filter(pl.col("entrez_id").is_in(surface["entrez_id"].to_list())),
+                       ("dense_antigen",))  # fmt: skip
+    assert (dense["gate"] == "").all()  # every surface CAR antigen of the evidence base passes
+    # olfactory receptors HPA finds at a trace (1-5 nTPM) pass the CAR gate but not this one
+    got = _gate(["OR10P1", "CD19"], ("car_antigen", "dense_antigen"))
+    assert got["CD19"] == ""
+    assert got["OR10P1"].startswith("dense_antigen:") and "too sparse" in got["OR10P1"]
+
+
+def test_list_gates_hold_genes_back_without_changing_what_the_ranker_learns(context):
+    """dense_antigen and not_housekeeping shape the list only: the training rows stay the same."""
+    strategies = context.strategies
+    car = strategies.get("engineered_cell_therapy")
+    assert "dense_antigen" in car.gates and not GATES["dense_antigen"].background
+    without = dataclasses.replace(car, gates=tuple(g for g in car.gates if g != "dense_antigen"))
+    plain = dataclasses.replace(
+        strategies, strategies=tuple(without if s.id == car.id else s for s in strategies)
+    )
+    args = (context.evidence, context.features, context.seed_entrez)
+    kw = {"seed": 0}
+    with_gate = build_training_table(args[0], strategies, args[1], args[2], **kw).rows
+    assert with_gate.equals(build_training_table(args[0], plain, args[1], args[2], **kw).rows)
+    # ... while a reach gate does decide the pool: the CAR background is all CAR-reachable
+    bg = with_gate.filter((pl.col("strategy") == car.id) & (pl.col("role") == "background"))
+    reach = gate_frame(context.features.filter(pl.col("entrez_id").is_in(bg["entrez_id"].to_list())),
+                       ("car_antigen",))  # fmt: skip
+    assert bg.height > 50 and (reach["gate"] == "").all()
 
 
 def test_unknown_localisation_never_passes_a_localisation_gate():
@@ -662,3 +698,30 @@ def test_the_trees_read_the_network_share(context, tiny):
 
     model = LightGBMScorer(**{**tiny, "n_repeats": 1, "n_refits": 0}).fit(context)
     assert "sc_network" in model.feature_names_
+
+
+def test_a_switched_off_string_term_is_booked_under_the_strategy_not_the_gene(
+    context, tiny, monkeypatch
+):
+    """In a strategy whose file leaves network off, no gene is "raised by its STRING
+    neighbours": what the trees make of that structural null is the strategy's offset."""
+    from targetrank.model.lightgbm_scorer import LightGBMScorer
+
+    scorer = LightGBMScorer(**{**tiny, "n_refits": 0}).fit(context)
+    ids = context.features["entrez_id"].head(300).to_list()
+    strategies = [CHECKPOINT] * 300 + ["bone_resident"] * 300  # network off / on
+    rows = scorer.rows_for(context, pl.DataFrame({"strategy": strategies, "entrez_id": ids * 2}))
+    got = scorer.score(rows)
+    monkeypatch.setattr(LightGBMScorer, "_attribute_switched_off", lambda *a: None)
+    raw = scorer.score(rows)
+    names = got.feature_names
+    j, k = names.index("sc_network"), names.index(f"strategy_is_{CHECKPOINT}")
+    off = (rows["strategy"] == CHECKPOINT).to_numpy()
+    assert np.abs(raw.contributions[off, j]).max() > 0  # the trees do read the null there
+    assert (got.contributions[off, j] == 0).all()
+    np.testing.assert_allclose(
+        got.contributions[off, k], raw.contributions[off, k] + raw.contributions[off, j]
+    )
+    # where the strategy reads its network, the term stays the gene's
+    np.testing.assert_array_equal(got.contributions[~off], raw.contributions[~off])
+    np.testing.assert_allclose(got.contributions.sum(axis=1), got.scores, atol=1e-9)

@@ -17,6 +17,7 @@ import polars as pl
 import pytest
 
 from targetrank.cli import main
+from targetrank.display import NETWORK_OFF, shown_value
 
 TARGETS = ["TIGIT", "DKK1", "OPN", "RANKL", "PDCD1", "SOST", "CD274", "FOXP3"]
 HOSTILE_TITLE = (
@@ -129,15 +130,17 @@ def test_every_model_feature_on_a_card_names_its_source_and_release(small_run):
     by_name = {name: (sources, rel) for name, _label, sources, rel in data.features}
     sources, release = by_name["sc_network"]
     assert "string" in sources and "STRING v12" in release
-    # and a share the strategy's file switches off reads as such on the card, not as missing data
+    # a share the strategy's file switches off is no driver of any card there (what the trees
+    # make of its null is booked under the strategy), and where the file reads it, it is data
     index = [name for name, *_ in data.features].index("sc_network")
     values = {
         s["id"]: [v for card in s["cards"] for i, v, _c in card["drivers"] if i == index]
         for s in data.strategies
     }
-    assert values["checkpoint_combination"]
-    assert all("not used in this strategy" in v for v in values["checkpoint_combination"])
-    assert not any("not used" in v for v in values["bone_resident"])
+    assert not values["checkpoint_combination"] and not values["bone_targeted_delivery"]
+    assert values["bone_resident"] and not any("not used" in v for v in values["bone_resident"])
+    assert shown_value("sc_network", None, network=False) == NETWORK_OFF  # were it ever shown
+    assert shown_value("sc_network", None, network=True) == "missing"
 
 
 def test_gated_target_shows_its_gate(small_run):

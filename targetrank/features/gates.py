@@ -47,6 +47,13 @@ _EXPRESSION_COLUMNS = (
     *(hpa_blood_column(c) for c in HPA_BLOOD_CELLS if c != "total_PBMC"),  # cell types only
 )
 EXPRESSED = (pl.max_horizontal(*_EXPRESSION_COLUMNS) >= EXPRESSED_MIN).fill_null(False)
+#: Expression (HPA nTPM) a CAR antigen needs in at least one measured tissue or blood cell type.
+#: CAR T cells kill only cells that present enough antigen (Majzner et al., Cancer Discov
+#: 2020;10:702); a surface protein every measured cell makes at a trace presents too little.
+#: Every CAR antigen of the evidence base clears it (the lowest, FAP, at 7.5 nTPM); 134 of the 156
+#: olfactory and taste receptors that pass the 1-nTPM bar do not.
+DENSE_ANTIGEN_MIN = 5.0
+DENSE = (pl.max_horizontal(*_EXPRESSION_COLUMNS) >= DENSE_ANTIGEN_MIN).fill_null(False)
 
 #: Housekeeping genes: core-essential, ribosomal, respiratory-chain and MT-encoded.
 #: Also the pool of known non-targets the ranker trains on, and what validation counts in a top 100.
@@ -70,6 +77,11 @@ class Gate:
     description: str
     passes: pl.Expr
     reason: str  # shown for a gene that fails
+    #: Whether a strategy's unlabelled training genes are drawn among the genes that pass it.
+    #: Reach gates (can the modality act on the gene at all?) define that pool, so the ranker
+    #: learns what sets targets apart among reachable genes; list gates (``not_housekeeping``,
+    #: ``dense_antigen``) only hold genes back in the ranking and leave the trained model as it is.
+    background: bool = True
 
     def columns(self) -> list[str]:
         """Feature columns the rule reads."""
@@ -88,6 +100,7 @@ GATES: dict[str, Gate] = {
             ~NON_TARGET,
             "core-essential, ribosomal, respiratory-chain, mitochondrially encoded or core "
             "machinery",
+            background=False,
         ),
         Gate(
             "antibody_reachable",
@@ -114,6 +127,15 @@ GATES: dict[str, Gate] = {
             "not a surface protein with low vital-organ expression that some cell makes (CAR "
             "antigen gate; "
             "HLA-presented antigens such as MAGEA4 need a TCR strategy)",
+        ),
+        Gate(
+            "dense_antigen",
+            f"made at {DENSE_ANTIGEN_MIN:g} nTPM or more by at least one measured tissue or blood "
+            "cell type (HPA): CAR T cells need a dense antigen to kill",
+            DENSE,
+            f"no measured tissue or blood cell type makes it at {DENSE_ANTIGEN_MIN:g} nTPM or "
+            "more: too sparse an antigen for a CAR (dense-antigen gate)",
+            background=False,
         ),
     ]
 }

@@ -256,6 +256,8 @@ def strategy_features(
 
 
 STRATEGY_SCORE = "sc_strategy_score"
+#: The STRING-neighbour share: null on every row of a strategy whose file leaves network off.
+NETWORK_SHARE = "sc_network"
 
 
 def percentiles(reference: np.ndarray, values: np.ndarray) -> np.ndarray:

@@ -36,6 +36,7 @@ import numpy as np
 import polars as pl
 
 from targetrank.errors import ModelError
+from targetrank.features.strategy import NETWORK_SHARE
 from targetrank.model.leakage import check_no_leakage
 from targetrank.model.lightgbm_runtime import fit_in_threads
 from targetrank.model.matrix import (
@@ -678,6 +679,7 @@ class LightGBMScorer:
         for fold_of, models, full in sets:
             scores += self._apply(fold_of, models, full, X, target, "predict") / R
             contrib += self._apply(fold_of, models, full, X, target, "explain") / R
+        self._attribute_switched_off(rows, contrib)
         replicates = np.zeros((len(self.boot_), n))
         for b, (fold_of, models, full) in enumerate(self.boot_):
             replicates[b] = self._apply(fold_of, models, full, X, target, "predict")
@@ -688,6 +690,29 @@ class LightGBMScorer:
             replicates if len(self.boot_) else None,
             self._in_training(target),
         )
+
+    def _attribute_switched_off(self, rows: pl.DataFrame, contrib: np.ndarray) -> None:
+        """Give the contribution of a STRING term a strategy switches off to the strategy itself.
+
+        A strategy file without ``network = true`` leaves ``sc_network`` null on every one of its
+        rows, so the trees' path for that null is an offset of the strategy, not something about
+        the gene: shown under ``sc_network`` it read "TIGIT is raised by its STRING neighbours"
+        in a strategy that never reads them. Moved to the strategy's indicator column (the bias
+        where the model has none), so each row still sums to its score.
+        """
+        names = self.feature_names_
+        if NETWORK_SHARE not in names or "strategy" not in rows.columns:
+            return
+        j = names.index(NETWORK_SHARE)
+        strategy = rows["strategy"].to_numpy()
+        for s in self._context.strategies:
+            sel = strategy == s.id
+            if s.network or not sel.any():
+                continue
+            indicator = indicator_name(s.id)
+            k = names.index(indicator) if indicator in names else len(names)
+            contrib[sel, k] += contrib[sel, j]
+            contrib[sel, j] = 0.0
 
     def point_scores(self, rows: pl.DataFrame) -> np.ndarray:
         """The scores of :meth:`score` without contributions or replicates (genome ranks)."""

@@ -5,7 +5,8 @@ evidence base's graded relevance (0 for seed-panel genes without evidence in tha
 for every negative). Negatives are chosen so that fame cannot separate them from the positives:
 
 - **popularity-matched background**: genes in no strategy's evidence base that pass the
-  strategy's modality gates, sampled so that their literature volume (focused PubMed articles,
+  strategy's reach gates (``Gate.background``: can the modality act on the gene at all; the
+  list gates ``not_housekeeping`` and ``dense_antigen`` do not decide the pool), sampled so that their literature volume (focused PubMed articles,
   in genome-wide deciles) has the same distribution as the strategy's positives. A model cannot
   then learn "much written about = target"; it has to learn what sets targets apart among
   equally studied, equally reachable genes;
@@ -116,7 +117,7 @@ def build_training_tables(
     What does not depend on the draw (pools, literature bins, gates, labelled rows) is computed
     once; each draw only samples its background and known non-targets.
     """
-    from targetrank.features.gates import HOUSEKEEPING, gate_frame
+    from targetrank.features.gates import GATES, HOUSEKEEPING, gate_frame
 
     draws = list(draws)
     evidence_ids = set(evidence["entrez_id"].to_list())
@@ -162,7 +163,7 @@ def build_training_tables(
                     pl.lit("other_strategy").alias("role"),
                 )
             )
-        reachable = [g for g in strategy.gates if g != "not_housekeeping"]
+        reachable = [g for g in strategy.gates if GATES[g].background]
         passing = gate_frame(universe, tuple(reachable)).filter(pl.col("gate") == "")
         strategy_pool = pool[np.isin(pool, passing["entrez_id"].to_numpy())]
         positives = ev.filter(pl.col("label") > 0)["entrez_id"].to_numpy()
