@@ -49,9 +49,9 @@ _EXPRESSION_COLUMNS = (
 EXPRESSED = (pl.max_horizontal(*_EXPRESSION_COLUMNS) >= EXPRESSED_MIN).fill_null(False)
 #: Expression (HPA nTPM) a CAR antigen needs in at least one measured tissue or blood cell type.
 #: CAR T cells kill only cells that present enough antigen (Majzner et al., Cancer Discov
-#: 2020;10:702); a surface protein every measured cell makes at a trace presents too little.
-#: Every CAR antigen of the evidence base clears it (the lowest, FAP, at 7.5 nTPM); 134 of the 156
-#: olfactory and taste receptors that pass the 1-nTPM bar do not.
+#: 2020;10:702); a surface protein no measured cell makes above a trace presents too little.
+#: Every surface CAR antigen of the evidence base clears it (the lowest, FAP, at 7.5 nTPM); 134 of
+#: the 156 olfactory and taste receptors that pass ``car_antigen`` (which asks for 1 nTPM) do not.
 DENSE_ANTIGEN_MIN = 5.0
 DENSE = (pl.max_horizontal(*_EXPRESSION_COLUMNS) >= DENSE_ANTIGEN_MIN).fill_null(False)
 

@@ -6,8 +6,9 @@ for every negative). Negatives are chosen so that fame cannot separate them from
 
 - **popularity-matched background**: genes in no strategy's evidence base that pass the
   strategy's reach gates (``Gate.background``: can the modality act on the gene at all; the
-  list gates ``not_housekeeping`` and ``dense_antigen`` do not decide the pool), sampled so that their literature volume (focused PubMed articles,
-  in genome-wide deciles) has the same distribution as the strategy's positives. A model cannot
+  list gates ``not_housekeeping`` and ``dense_antigen`` do not decide the pool), sampled so
+  that their literature volume (focused PubMed articles, in genome-wide deciles) has the same
+  distribution as the strategy's positives. A model cannot
   then learn "much written about = target"; it has to learn what sets targets apart among
   equally studied, equally reachable genes;
 - **known non-targets**: a sample of core-essential, ribosomal and mitochondrially encoded genes
