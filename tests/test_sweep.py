@@ -200,6 +200,21 @@ def test_sweep_command_writes_the_table_and_pairs_it_with_a_baseline(tmp_path):
     assert second.exists()
 
 
+def test_sweep_command_judges_the_number_of_background_draws(tmp_path):
+    # README: "--draws 6 is the better setting": a user must be able to measure that claim
+    out = tmp_path / "draws.csv"
+    args = ["sweep", "--seeds", "0", "--strategy", "engineered_cell_therapy", "--quiet"]
+    result = CliRunner().invoke(main, [*args, "--draws", "1", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    one = read_sweep(out)
+    library = sweep(
+        [0], strategies=["engineered_cell_therapy"], ranker_options={"n_repeats": 1}, cache=False
+    )
+    assert one.equals(library)  # the CLI ran the one-draw ranker, not the default
+    default = sweep([0], strategies=["engineered_cell_therapy"])
+    assert not one.equals(default)
+
+
 def test_sweep_command_refuses_a_bad_baseline_before_fitting(tmp_path):
     bad = tmp_path / "ranking.csv"
     bad.write_text("symbol,score\nTIGIT,1\n")

@@ -8,6 +8,7 @@ import click
 
 from targetrank.cli._common import (
     cache_options,
+    draws_option,
     echo_notice,
     interactive,
     progress_callback,
@@ -69,6 +70,7 @@ def _fmt(value: float | None, metric: str) -> str:
 @click.option("--out", type=click.Path(dir_okay=False),
               help="CSV file (default: outputs/sweep-<UTC>.csv).")  # fmt: skip
 @click.option("--quiet", is_flag=True, help="No progress bar.")
+@draws_option
 @cache_options
 def sweep(
     seed_text: str,
@@ -80,6 +82,7 @@ def sweep(
     baseline: str | None,
     out: str | None,
     quiet: bool,
+    draws: int | None,
     cache_dir: str | None,
     no_cache: bool,
 ) -> None:
@@ -90,7 +93,7 @@ def sweep(
     figure is compared seed by seed (ratio of geometric means for ranks, < 1 is better, with a
     ±2 SE interval; seeds better / worse). A checkout holds the release's own sweep of seeds
     0-29 as bench/baselines/sweep-<version>-seeds0-29.csv. Each seed trains a model (about
-    10 s; the model cache makes repeats fast).
+    10 s; the model cache makes repeats fast). --draws judges a ranker setting the same way.
     """
     from targetrank.model.validation import summarise_sweep
     from targetrank.runfolder import probe_writable
@@ -116,6 +119,7 @@ def sweep(
             strategies_file=strategies_file,
             weights=weights,
             watch=pairs,
+            ranker_options={"n_repeats": draws} if draws else None,
             progress=progress,
             cache=not no_cache,
             cache_dir=cache_dir,
