@@ -46,14 +46,16 @@ _EXPRESSION_COLUMNS = (
     *(f"hpa_tissue_{t}" for t in HPA_TISSUES_KEPT),
     *(hpa_blood_column(c) for c in HPA_BLOOD_CELLS if c != "total_PBMC"),  # cell types only
 )
-EXPRESSED = (pl.max_horizontal(*_EXPRESSION_COLUMNS) >= EXPRESSED_MIN).fill_null(False)
+#: A gene's highest expression over the measured tissues and blood cell types (HPA nTPM).
+_MAX_EXPRESSION = pl.max_horizontal(*_EXPRESSION_COLUMNS)
+EXPRESSED = (_MAX_EXPRESSION >= EXPRESSED_MIN).fill_null(False)
 #: Expression (HPA nTPM) a CAR antigen needs in at least one measured tissue or blood cell type.
 #: CAR T cells kill only cells that present enough antigen (Majzner et al., Cancer Discov
 #: 2020;10:702); a surface protein no measured cell makes above a trace presents too little.
 #: Every surface CAR antigen of the evidence base clears it (the lowest, FAP, at 7.5 nTPM); 134 of
 #: the 156 olfactory and taste receptors that pass ``car_antigen`` (which asks for 1 nTPM) do not.
 DENSE_ANTIGEN_MIN = 5.0
-DENSE = (pl.max_horizontal(*_EXPRESSION_COLUMNS) >= DENSE_ANTIGEN_MIN).fill_null(False)
+DENSE = (_MAX_EXPRESSION >= DENSE_ANTIGEN_MIN).fill_null(False)
 
 #: Housekeeping genes: core-essential, ribosomal, respiratory-chain and MT-encoded.
 #: Also the pool of known non-targets the ranker trains on, and what validation counts in a top 100.
