@@ -110,7 +110,7 @@ class RankerConfig:
     """Hyper-parameters of the whole procedure (recorded in the model card)."""
 
     n_folds: int = 5
-    n_repeats: int = 3
+    n_repeats: int = 6  # six draws: steadier lists, measured better over seeds 0-29 (0.9.0)
     n_refits: int = 20  # bootstrap refits: the rank intervals and P(top 10) (was n_bootstrap)
     n_background: int = 200
     prior_folds: int = 5
