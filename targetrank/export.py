@@ -189,8 +189,17 @@ def write_run(
     return target
 
 
+#: Drivers kept each way per row in explanations.parquet: `explain --run` shows the same card as
+#: a live `explain` for any --n up to this (the largest by size alone could leave the pushes-down
+#: list short of a gene with many positive drivers).
+STORED_DRIVERS = 25
+
+
 def _write_explanations(ranking: RankingForExport, path: Path) -> None:
-    """Long table of the largest contributions per row, read back by `targetrank explain --run`."""
+    """Long table of the largest contributions per row, read back by `targetrank explain --run`.
+
+    The ``STORED_DRIVERS`` largest pushes up and the as many largest pushes down, plus the bias.
+    """
     import numpy as np
 
     if ranking.contributions is None:
@@ -219,8 +228,10 @@ def _write_explanations(ranking: RankingForExport, path: Path) -> None:
         if ranking.universe == "genome" and rank > 200 and symbol not in evidence_symbols:
             continue
         contrib = ranking.contributions[i]
-        top = np.argsort(-np.abs(contrib[:-1]), kind="stable")[:25]
-        for j in [*top, len(names)]:
+        order = np.argsort(-contrib[:-1], kind="stable")
+        ups = [j for j in order[:STORED_DRIVERS] if contrib[j] > 0]
+        downs = [j for j in order[::-1][:STORED_DRIVERS] if contrib[j] < 0]
+        for j in [*ups, *downs, len(names)]:
             feature = names[j] if j < len(names) else "(bias)"
             value = None
             if j < len(names) and feature in ranking.rows.columns:

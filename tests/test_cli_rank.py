@@ -8,11 +8,14 @@ import json
 import shutil
 import struct
 from pathlib import Path
+from types import SimpleNamespace
 
+import numpy as np
 import polars as pl
 import pytest
 
 from targetrank.cli import main
+from targetrank.export import STORED_DRIVERS, _write_explanations
 from tests.support.stamps import assert_stamped
 
 SEED = {"TIGIT": "TIGIT", "DKK1": "DKK1", "SPP1": "OPN", "TNFSF11": "RANKL"}
@@ -492,3 +495,30 @@ def test_explain_command_recomputes(runner):
     assert result.exit_code == 0, result.output
     assert "TIGIT in checkpoint_combination" in result.stdout
     assert "SKYSCRAPER-01" in result.stdout
+
+
+def test_stored_explanations_keep_the_pushes_down_of_a_gene_with_many_pushes_up(tmp_path):
+    # `explain --run` reads explanations.parquet: a gene whose 30 largest contributions are all
+    # positive must still have its small negative drivers stored, or its card from the run
+    # folder would list fewer pushes down than the live card (TIGIT's did in 0.9.0's first build)
+    n_up, n_down = STORED_DRIVERS + 5, 3
+    contributions = np.array([[*(1.0 + 0.01 * k for k in range(n_up)), -0.02, -0.03, -0.01, -2.5]])
+    names = [f"f{k}" for k in range(n_up + n_down)]
+    rows = pl.DataFrame({"strategy": ["s"], "symbol": ["G"]})
+    ranking = SimpleNamespace(
+        table=rows.with_columns(pl.lit(1).alias("rank")),
+        rows=rows,
+        contributions=contributions,
+        feature_names=names,
+        evidence=None,
+        universe="evidence",
+    )
+    path = tmp_path / "explanations.parquet"
+    _write_explanations(ranking, path)
+    stored = pl.read_parquet(path)
+    down = stored.filter(pl.col("contribution") < 0, pl.col("feature") != "(bias)")
+    assert down["feature"].to_list() == ["f31", "f30", "f32"]  # most negative first
+    up = stored.filter(pl.col("contribution") > 0)
+    assert up.height == STORED_DRIVERS  # the largest pushes up, not all of them
+    assert up["feature"][0] == f"f{n_up - 1}"
+    assert stored.filter(pl.col("feature") == "(bias)")["contribution"].to_list() == [-2.5]
