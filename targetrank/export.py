@@ -198,7 +198,7 @@ STORED_DRIVERS = 25
 def _write_explanations(ranking: RankingForExport, path: Path) -> None:
     """Long table of the largest contributions per row, read back by `targetrank explain --run`.
 
-    The ``STORED_DRIVERS`` largest pushes up and the as many largest pushes down, plus the bias.
+    The ``STORED_DRIVERS`` largest pushes up, as many of the largest pushes down, and the bias.
     """
     import numpy as np
 
