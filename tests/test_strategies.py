@@ -177,3 +177,19 @@ def test_cell_therapy_modality_needs_surface():
     sc = strategy_features(features, load_strategies().get("engineered_cell_therapy"))
     fit = dict(zip(features["symbol"], sc["sc_modality_fit"], strict=True))
     assert fit == {"CD19": True, "DKK1": False}
+
+
+def test_the_marrow_compartment_takes_no_process_every_leukocyte_shares():
+    # chemokine-mediated signalling is a process of every leukocyte, not of the marrow niche: as
+    # the marrow compartment's process (until 0.10.0) it put XCL2 and CXCR5 in the delivery top 10
+    # and CCR9 in the CAR top 20; a chemokine with a bone-cell process of its own keeps one (CCL3,
+    # MIP-1alpha, is annotated to ossification and osteoblast differentiation)
+    features = t.load_features().filter(pl.col("symbol").is_in(["XCL2", "CXCR5", "CCL3", "OSCAR"]))
+    assert features.filter(pl.col("symbol") != "OSCAR")["go_chemokine_signaling"].all()
+    s = load_strategies()
+    delivery = strategy_features(features, s.get("bone_targeted_delivery"))
+    process = dict(zip(features["symbol"], delivery["sc_process"], strict=True))
+    assert process == {"XCL2": False, "CXCR5": False, "CCL3": True, "OSCAR": True}
+    # no compartment of the CAR strategy names a process: null ("not used"), never False
+    car = strategy_features(features, s.get("engineered_cell_therapy"))
+    assert car["sc_process"].is_null().all()
