@@ -161,3 +161,48 @@ def test_packaged_string_network_is_what_the_builder_makes_from_string(shared):
 
     # the functional partners the bone and B-cell strategies rely on
     assert {edge("SOST", "LRP5"), edge("DKK1", "LRP6"), edge("CD19", "CD81")} <= edges
+
+
+def test_tissue_tau_has_the_same_bits_on_every_cpu():
+    """Tau is libm's log1p summed column by column, not numpy's CPU-dependent vectorised log.
+
+    On AVX-512 machines numpy's log1p differs from other CPUs' in the last bit for about 8 % of
+    values, so a snapshot rebuilt there no longer matched the committed one. A reference built
+    from ``math.log1p`` in plain Python is the same on every CPU; tau must equal it exactly.
+    """
+    import math
+    import random
+
+    from targetrank.features.gene_features import (
+        HPA_BLOOD_GROUPS,
+        HPA_TISSUES_KEPT,
+        VITAL_TISSUES,
+        hpa_tissue,
+    )
+
+    rng = random.Random(7)
+    tissues = sorted(set(HPA_TISSUES_KEPT + VITAL_TISSUES) | {f"tissue_{i}" for i in range(40)})
+    n = 400
+    values = {
+        t: [
+            None if rng.random() < 0.05 else round(rng.lognormvariate(1.5, 2.0), 1)
+            for _ in range(n)
+        ]
+        for t in tissues
+    }
+    values[HPA_BLOOD_GROUPS[0]] = [1000.0] * n  # a blood group: never a tissue of tau
+    ids = [f"ENSG{i:011d}" for i in range(n)]
+    table = pl.DataFrame({"ensembl_id": ids, **values})
+    genes = pl.DataFrame({"entrez_id": list(range(1, n + 1)), "ensembl_ids": [[e] for e in ids]})
+
+    tau = hpa_tissue(genes, {"hpa_tissue": table}).sort("entrez_id")["hpa_tissue_tau"].to_list()
+
+    expected = []
+    for i in range(n):
+        logs = [math.log1p(values[t][i]) for t in tissues if values[t][i] is not None]
+        top = max(logs)
+        total = 0.0
+        for value in logs:
+            total += 1 - value / top
+        expected.append(None if top <= 0 or len(logs) < 2 else total / (len(logs) - 1))
+    assert tau == expected
