@@ -163,12 +163,12 @@ def test_packaged_string_network_is_what_the_builder_makes_from_string(shared):
     assert {edge("SOST", "LRP5"), edge("DKK1", "LRP6"), edge("CD19", "CD81")} <= edges
 
 
-def test_tissue_tau_has_the_same_bits_on_every_cpu():
-    """Tau is libm's log1p summed column by column, not numpy's CPU-dependent vectorised log.
+def test_tissue_tau_equals_a_plain_python_reference_bit_for_bit():
+    """Tau is the C library's log1p summed column by column, not numpy's vectorised log1p.
 
     On AVX-512 machines numpy's log1p differs from other CPUs' in the last bit for about 8 % of
-    values, so a snapshot rebuilt there no longer matched the committed one. A reference built
-    from ``math.log1p`` in plain Python is the same on every CPU; tau must equal it exactly.
+    HPA's values, so a snapshot rebuilt there no longer matched the committed one. A reference
+    from ``math.log1p`` in plain Python does not take that path; tau must equal it exactly.
     """
     import math
     import random

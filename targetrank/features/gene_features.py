@@ -21,8 +21,8 @@ from targetrank.features.depmap_columns import COMMON_ESSENTIAL_SPEC
 from targetrank.features.go_terms import EXOSOME_SENSITIVE, GO_COLUMNS
 from targetrank.features.registry import FeatureSpec, register
 
-# libm's log1p element by element: the same bits whatever vector instructions the CPU has
-# (see hpa_tissue's tau)
+# the C library's log1p element by element: unlike numpy's, its bits do not depend on whether
+# the CPU has AVX-512 (see hpa_tissue's tau)
 _LOG1P = np.vectorize(math.log1p, otypes=[np.float64])
 
 Tables = Mapping[str, pl.DataFrame]
