@@ -282,12 +282,14 @@ def model_card_markdown(card: dict[str, Any]) -> str:
             f"{level2['background_per_strategy']} background genes per strategy; "
             f"{level2['bootstrap_replicates']} bootstrap replicates for rank intervals.",
             "",
-            "| strategy | rows | rows per grade |",
-            "|---|---|---|",
+            "| strategy | rows | rows per grade | own trees |",
+            "|---|---|---|---|",
         ]
+        own = level2.get("own_trees") or {}
         for sid, counts in level2["label_counts"].items():
             per = ", ".join(f"{g}: {n}" for g, n in sorted(counts.items(), key=lambda x: int(x[0])))
-            lines.append(f"| {sid} | {level2['group_sizes'].get(sid, '')} | {per} |")
+            size = level2["group_sizes"].get(sid, "")
+            lines.append(f"| {sid} | {size} | {per} | {own.get(sid, 0)} |")
     evaluation = card.get("evaluation")
     if evaluation:
         lines += [

@@ -82,6 +82,9 @@ class Strategy:
     #: Whether a gene's STRING neighbourhood describes this strategy's cells (``sc_network``;
     #: null in a strategy without it). See targetrank.features.network.
     network: bool = False
+    #: Trees the LightGBM ranker fits on this strategy's labels alone, on top of the trees all
+    #: strategies share (0: the shared trees only). See targetrank.model.strategy_ranker.
+    own_trees: int = 0
 
     def info(self) -> dict[str, Any]:
         """What a run folder records of the strategy for its report (``strategy_info``)."""
@@ -168,6 +171,7 @@ class StrategySet:
                 "modalities": [", ".join(s.modalities) for s in self.strategies],
                 "gates": [", ".join(s.gates) for s in self.strategies],
                 "network": [s.network for s in self.strategies],
+                "own_trees": [s.own_trees for s in self.strategies],
                 "weights": [
                     "; ".join(
                         f"{w.feature}={w.weight:g}" + (" (low)" if w.prefer == "low" else "")

@@ -239,6 +239,15 @@ def parse_strategies(data: Mapping[str, Any], source: str) -> StrategySet:
                 "write network = true (a gene's STRING neighbours describe this strategy's "
                 "cells) or leave it out",
             )
+        own_trees = entry.get("own_trees", 0)
+        if isinstance(own_trees, bool) or not isinstance(own_trees, int) or own_trees < 0:
+            raise _err(
+                source,
+                label,
+                f"'own_trees' must be a whole number of trees, 0 or more, not {own_trees!r}",
+                "write own_trees = 30 (trees the ranker fits on this strategy's labels alone) "
+                "or leave it out (0: the trees all strategies share only)",
+            )
         weights = tuple(
             _parse_weight(source, label, f, w, known) for f, w in entry["weights"].items()
         )
@@ -255,6 +264,7 @@ def parse_strategies(data: Mapping[str, Any], source: str) -> StrategySet:
                 weights=weights,
                 gates=gate_ids,
                 network=network,
+                own_trees=own_trees,
             )
         )
     seeds = _strings(source, "seed_panel", "seed_panel", data.get("seed_panel", []))

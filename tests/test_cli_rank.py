@@ -16,6 +16,7 @@ import pytest
 
 from targetrank.cli import main
 from targetrank.export import STORED_DRIVERS, _write_explanations
+from targetrank.strategy_file import load_strategies
 from tests.support.stamps import assert_stamped
 
 SEED = {"TIGIT": "TIGIT", "DKK1": "DKK1", "SPP1": "OPN", "TNFSF11": "RANKL"}
@@ -130,6 +131,13 @@ def test_model_card(default_run):
     assert card["evaluation"]["mean_ndcg10"]
     text = (out / "model_card.md").read_text()
     assert "Level 1" in text and "Level 2" in text and "NDCG@10" in text
+    # the strategies with trees of their own, as the packaged strategy file sets them
+    own = {s.id: s.own_trees for s in load_strategies() if s.own_trees}
+    assert own and card["level2_ranker"]["own_trees"] == own
+    level2 = text.split("## Level 2")[1].splitlines()
+    for sid, trees in own.items():
+        row = next(line for line in level2 if line.startswith(f"| {sid} |"))
+        assert row.endswith(f"| {trees} |")
 
 
 def test_xlsx_opens_with_one_sheet_per_strategy(default_run):
@@ -192,9 +200,9 @@ def test_explain_books_a_switched_off_network_share_under_the_strategy(default_r
     live = runner.invoke(main, args)
     assert from_run.exit_code == 0 and live.exit_code == 0, from_run.output + live.output
     assert from_run.stdout == live.stdout  # one card, whether read from the run or recomputed
-    assert "+ strategy is checkpoint_combination = True" in live.stdout
     every = runner.invoke(main, [*args, "--n", "300"])  # every feature with a contribution
     assert every.exit_code == 0, every.output
+    assert "+ strategy is checkpoint_combination = True" in every.stdout
     assert "(STRING)" not in every.stdout
     bone = runner.invoke(main, ["explain", "SOST", "--strategy", "bone_resident", "--n", "30"])
     assert bone.exit_code == 0, bone.output

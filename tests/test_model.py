@@ -137,6 +137,88 @@ def test_rankers_fitted_at_once_with_different_top_grades_agree_with_one_by_one(
     assert together == [fit(X, y) for X, y in data]
 
 
+def _two_strategies(seed: int = 0) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """Synthetic rows of two strategies (A, B): four features and the two indicator columns.
+
+    A's labels rise with feature 0 and B's fall with it: shared trees too small to split on
+    the indicators cannot serve both, so a strategy's own trees have something to learn."""
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(240, 6))
+    X[:, 4], X[:, 5] = np.repeat([1.0, 0.0], 120), np.repeat([0.0, 1.0], 120)
+    y = np.where(X[:, 4] == 1, X[:, 0] > 1.0, X[:, 0] < -1.0).astype(np.int64) * 3
+    names = ["f0", "f1", "f2", "f3", "strategy_is_A", "strategy_is_B"]
+    return X, y, names
+
+
+def test_a_strategys_own_trees_move_its_rows_only():
+    """The point of own trees: what one strategy's labels add never moves another strategy."""
+    X, y, names = _two_strategies()
+    small = {"n_estimators": 5, "num_leaves": 2}
+    shared = StrategyRanker(**small).fit(X, y, group=[120, 120], feature_names=names)
+    own = StrategyRanker(**small, own_trees={"strategy_is_A": 15}).fit(
+        X, y, group=[120, 120], feature_names=names
+    )
+    a, b = X[:, 4] == 1, X[:, 5] == 1
+    assert set(own.own_boosters_) == {"strategy_is_A"}
+    assert np.array_equal(own.predict(X)[b], shared.predict(X)[b])
+    assert not np.allclose(own.predict(X)[a], shared.predict(X)[a])
+
+    # and they learn A's own signal: on new rows, A's positives rank higher among A's rows
+    X_new, y_new, _ = _two_strategies(7)
+    a_new = X_new[:, 4] == 1
+
+    def positives_mean_rank(model):
+        scores = model.predict(X_new)[a_new]
+        return (-scores).argsort().argsort()[y_new[a_new] > 0].mean()
+
+    assert positives_mean_rank(own) < positives_mean_rank(shared)
+
+
+def test_own_trees_survive_the_text_format_and_sum_into_contributions():
+    X, y, names = _two_strategies(1)
+    params = {"n_estimators": 20, "own_trees": {"strategy_is_A": 10, "strategy_is_B": 10}}
+    ranker = StrategyRanker(**params).fit(X, y, group=[120, 120], feature_names=names)
+    assert set(ranker.own_boosters_) == {"strategy_is_A", "strategy_is_B"}
+    again = StrategyRanker.from_string(ranker.to_string(), feature_names=names, params=params)
+    assert np.array_equal(again.predict(X), ranker.predict(X))
+    assert again.to_string() == ranker.to_string()
+    assert np.allclose(ranker.explain(X).sum(axis=1), ranker.predict(X), atol=1e-9)
+
+
+def test_own_trees_for_a_strategy_the_rows_do_not_flag_are_refused():
+    X, y, names = _two_strategies()
+    ranker = StrategyRanker(n_estimators=5, own_trees={"strategy_is_C": 5})
+    with pytest.raises(ModelError, match="strategy_is_C"):
+        ranker.fit(X, y, group=[120, 120], feature_names=names)
+
+
+def test_changing_one_strategys_own_trees_leaves_the_others_scores(context, tiny):
+    """Through the whole scorer (folds, draws, refits): a strategy file that changes one
+    strategy's own trees changes that strategy's scores and no other's."""
+    from dataclasses import replace
+
+    def with_own(trees: int):
+        strategies = replace(
+            context.strategies,
+            strategies=tuple(
+                replace(s, own_trees=trees) if s.id == "bone_resident" else s
+                for s in context.strategies
+            ),
+        )
+        return replace(context, strategies=strategies)
+
+    genes = context.evidence["entrez_id"].unique().to_list()[:40]
+    scores = {}
+    for trees in (0, 20):
+        ctx = with_own(trees)
+        rows = ctx.rows(genes)
+        scores[trees] = (rows["strategy"], LightGBMScorer(**tiny).fit(ctx).score(rows).scores)
+    strategy = scores[0][0].to_numpy()
+    bone = strategy == "bone_resident"
+    assert np.array_equal(scores[0][1][~bone], scores[20][1][~bone])
+    assert not np.allclose(scores[0][1][bone], scores[20][1][bone])
+
+
 # ----------------------------------------------------------------------- out-of-fold scores
 def test_contributions_sum_to_scores(fitted, context):
     rows = context.rows(context.evidence["entrez_id"].unique().to_list()[:20])

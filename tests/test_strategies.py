@@ -82,6 +82,25 @@ def test_invalid_files_name_file_entry_and_fix(tmp_path, old, new, expected):
     assert err.value.exit_code == 2
 
 
+def test_own_trees_are_read_per_strategy_and_default_to_none(tmp_path):
+    assert load_strategies(write(tmp_path, VALID)).get("bone_resident").own_trees == 0
+    text = VALID.replace(
+        'modalities = ["antibody"]\n', 'modalities = ["antibody"]\nown_trees = 25\n'
+    )
+    assert load_strategies(write(tmp_path, text)).get("bone_resident").own_trees == 25
+
+
+@pytest.mark.parametrize("value", ["-1", "2.5", "true", '"30"'])
+def test_own_trees_must_be_a_whole_number(tmp_path, value):
+    text = VALID.replace(
+        'modalities = ["antibody"]\n', f'modalities = ["antibody"]\nown_trees = {value}\n'
+    )
+    with pytest.raises(UsageError) as err:
+        load_strategies(write(tmp_path, text))
+    assert "'own_trees' must be a whole number" in err.value.message
+    assert "fix:" in err.value.message
+
+
 def test_duplicate_id_is_refused(tmp_path):
     block = VALID.split("[compartments.osteoclast]")[0].split("seed_panel", 1)[1].split("\n", 1)[1]
     path = write(tmp_path, VALID + block)
