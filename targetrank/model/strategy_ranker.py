@@ -124,6 +124,7 @@ class StrategyRanker(BaseEstimator):
             raise ModelError(
                 "Own trees are asked for strategies whose indicator column is not a feature",
                 input=f"own_trees for {', '.join(missing)}",
+                done="the ranker was not trained",
                 cause="a strategy's own trees apply to the rows its indicator column flags",
                 fix="give own_trees only for strategies of this run (strategy_is_<id> columns)",
             )
