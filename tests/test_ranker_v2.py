@@ -76,24 +76,29 @@ def test_tumour_selectivity_is_not_learned_unless_asked_for(context, tiny):
         LightGBMScorer(**{**tiny, "n_refits": 0, "exclude_features": ["gnomad_pl1"]}).fit(context)
 
 
-def test_a_gene_without_mouse_knockout_data_is_read_as_typical_not_as_a_plus(context, tiny):
-    """Open Targets has no mouse-knockout score for most unstudied genes; the ranker must read
-    that gap as a typical gene (the genome median), not learn it as a signal, while the feature
-    table keeps the null. The model card says which features are read so."""
+def test_a_gene_without_mouse_knockout_or_rnai_data_is_read_as_typical_not_as_a_plus(context, tiny):
+    """Open Targets has no mouse-knockout score, and DEMETER2 no RNAi effect, for thousands of
+    mostly unstudied genes; the ranker must read those gaps as a typical gene (the genome
+    median), not learn them as a signal, while the feature table keeps the null. The model card
+    says which features are read so."""
     from targetrank.model.lightgbm_scorer import LightGBMScorer
+    from targetrank.model.matrix import MISSING_AS_TYPICAL
 
-    column = "ot_prio_mouseKOScore"
+    assert set(MISSING_AS_TYPICAL) == {"ot_prio_mouseKOScore", "depmap_rnai_mean_effect"}
     scorer = LightGBMScorer(**{**tiny, "n_repeats": 1, "n_refits": 0}).fit(context)
-    typical = scorer.fill_values_[column]
-    values = context.features[column].drop_nulls()
-    assert typical == pytest.approx(float(values.median()))
-    assert scorer.card()["features"]["missing_read_as_typical"] == {column: typical}
-    gaps = context.features.filter(pl.col(column).is_null()).head(30)["entrez_id"]
-    assert gaps.len() == 30  # the snapshot keeps the nulls: nothing is invented in the table
-    keys = pl.DataFrame({"strategy": "engineered_cell_therapy", "entrez_id": gaps})
-    rows = scorer.rows_for(context, keys)
-    as_typical = rows.with_columns(pl.lit(typical).alias(column))
-    assert np.array_equal(scorer.point_scores(rows), scorer.point_scores(as_typical))
+    medians = {c: float(context.features[c].drop_nulls().median()) for c in MISSING_AS_TYPICAL}
+    assert scorer.card()["features"]["missing_read_as_typical"] == pytest.approx(medians)
+    for column, strategy in [
+        ("ot_prio_mouseKOScore", "engineered_cell_therapy"),
+        ("depmap_rnai_mean_effect", "checkpoint_combination"),
+    ]:
+        typical = scorer.fill_values_[column]
+        gaps = context.features.filter(pl.col(column).is_null()).head(30)["entrez_id"]
+        assert gaps.len() == 30  # the snapshot keeps the nulls: nothing is invented in the table
+        keys = pl.DataFrame({"strategy": strategy, "entrez_id": gaps})
+        rows = scorer.rows_for(context, keys)
+        as_typical = rows.with_columns(pl.lit(typical).alias(column))
+        assert np.array_equal(scorer.point_scores(rows), scorer.point_scores(as_typical))
     # the option turns it off (LightGBM's own routing of missing values), and a misspelt
     # name is an error rather than a silent no-op
     raw = LightGBMScorer(**{**tiny, "n_repeats": 1, "n_refits": 0, "missing_as_typical": []})
@@ -437,13 +442,16 @@ def test_explain_says_when_a_missing_value_was_read_as_typical(one_answer):
 
     default = one_answer[0]
     typical = default.model_card["features"]["missing_read_as_typical"]
-    assert set(typical) == {"ot_prio_mouseKOScore"}
+    assert set(typical) == {"ot_prio_mouseKOScore", "depmap_rnai_mean_effect"}
     drivers = default.explain("FDPS", "bone_targeted_delivery").drivers
     value = drivers.filter(pl.col("feature") == "ot_prio_mouseKOScore")["value"].item()
     assert value == f"missing (read as typical: {typical['ot_prio_mouseKOScore']:.3g})"
     present = default.explain("TIGIT", CHECKPOINT).drivers  # TIGIT has a score: shown as is
     shown = present.filter(pl.col("feature") == "ot_prio_mouseKOScore")["value"].item()
     assert not shown.startswith("missing")
+    # TIGIT is outside DEMETER2's shRNA libraries: the gap is said to be read as typical
+    rnai = present.filter(pl.col("feature") == "depmap_rnai_mean_effect")["value"].item()
+    assert rnai == f"missing (read as typical: {typical['depmap_rnai_mean_effect']:.3g})"
     assert "ot_prio_mouseKOScore" in model_card_markdown(default.model_card)
 
 
