@@ -82,7 +82,7 @@ def test_invalid_files_name_file_entry_and_fix(tmp_path, old, new, expected):
     assert err.value.exit_code == 2
 
 
-def test_own_trees_are_read_per_strategy_and_default_to_none(tmp_path):
+def test_own_trees_are_read_per_strategy_and_default_to_zero(tmp_path):
     assert load_strategies(write(tmp_path, VALID)).get("bone_resident").own_trees == 0
     text = VALID.replace(
         'modalities = ["antibody"]\n', 'modalities = ["antibody"]\nown_trees = 25\n'

@@ -613,11 +613,15 @@ class LightGBMScorer:
         sizes = [int((strat == s).sum()) for s in self.strategy_ids_]
         sizes = [s for s in sizes if s > 0]
         state = int(np.random.default_rng(list(seed)).integers(0, 2**31 - 1))
-        own = {indicator_name(s.id): s.own_trees for s in self._context.strategies if s.own_trees}
+        own = {indicator_name(sid): n for sid, n in self._own_trees().items()}
         params = {"random_state": state, "own_trees": own or None, **self.config.ranker_params}
         from targetrank.model.strategy_ranker import StrategyRanker
 
         return StrategyRanker(**params).fit(X, y, group=sizes, feature_names=self.feature_names_)
+
+    def _own_trees(self) -> dict[str, int]:
+        """Strategy id -> trees fitted on its rows alone, for strategies the file gives any."""
+        return {s.id: s.own_trees for s in self._context.strategies if s.own_trees}
 
     def rows_for(self, context: ScoringContext, keys: pl.DataFrame) -> pl.DataFrame:
         """Model-ready rows (features, sc_*, prior, indicators) for (strategy, entrez_id) keys."""
@@ -745,7 +749,7 @@ class LightGBMScorer:
             "level2_ranker": {
                 "model": "lightgbm.LGBMRanker(objective='lambdarank'), query group = strategy",
                 "label_gain": "linear, 0..7",
-                "own_trees": {s.id: s.own_trees for s in self._context.strategies if s.own_trees},
+                "own_trees": self._own_trees(),
                 "folds": cfg.n_folds,
                 "repeats": cfg.n_repeats,
                 "fold_unit": "target (all strategy rows of a target share a fold)",
