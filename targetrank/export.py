@@ -321,9 +321,16 @@ def model_card_markdown(card: dict[str, Any]) -> str:
             lines.append(f"- {why}: {shown}")
         typical = features.get("missing_read_as_typical") or {}
         if typical:
+
+            def value(by: object) -> str:
+                if isinstance(by, dict):  # a strategy-conditioned column: per strategy
+                    return "; ".join(f"{s} {x:.3g}" for s, x in by.items())
+                return f"{by:.3g}"
+
             lines.append(
-                "- missing values read as a typical gene (genome median), not as a signal: "
-                + ", ".join(f"{name} ({value:.3g})" for name, value in typical.items())
+                "- missing values read as a typical gene (genome median; for a strategy-"
+                "conditioned column, the median of the strategies that use it), not as a signal: "
+                + ", ".join(f"{name} ({value(by)})" for name, by in typical.items())
             )
     return "\n".join(lines) + "\n"
 

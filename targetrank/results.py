@@ -181,9 +181,15 @@ class Ranking:
         # a missing value the model read as the genome median says so, with the value used
         typical = (self.model_card.get("features") or {}).get("missing_read_as_typical") or {}
         network = self.strategies.get(strategy).network if self.strategies is not None else None
+
+        def read_as(f: str) -> object:
+            """The value a missing ``f`` was read as for this strategy (None: kept missing)."""
+            by = typical.get(f)
+            return by.get(strategy) if isinstance(by, dict) else by
+
         shown = [
-            f"missing (read as typical: {_fmt(typical[f])})"
-            if f in typical and _fmt(v) == "missing"
+            f"missing (read as typical: {_fmt(read_as(f))})"
+            if read_as(f) is not None and _fmt(v) == "missing"
             else shown_value(f, v, network=network)
             for f, v in zip(self.feature_names, values, strict=True)
         ]

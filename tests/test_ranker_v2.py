@@ -9,6 +9,7 @@ strategies were asked for, nor on whether ``explain`` reads a run.
 from __future__ import annotations
 
 import dataclasses
+import json
 from pathlib import Path
 
 import numpy as np
@@ -84,10 +85,12 @@ def test_a_gene_without_mouse_knockout_or_rnai_data_is_read_as_typical_not_as_a_
     from targetrank.model.lightgbm_scorer import LightGBMScorer
     from targetrank.model.matrix import MISSING_AS_TYPICAL
 
-    assert set(MISSING_AS_TYPICAL) == {"ot_prio_mouseKOScore", "depmap_rnai_mean_effect"}
+    genes = ["ot_prio_mouseKOScore", "depmap_rnai_mean_effect"]
+    assert set(MISSING_AS_TYPICAL) == set(genes)
     scorer = LightGBMScorer(**{**tiny, "n_repeats": 1, "n_refits": 0}).fit(context)
-    medians = {c: float(context.features[c].drop_nulls().median()) for c in MISSING_AS_TYPICAL}
-    assert scorer.card()["features"]["missing_read_as_typical"] == pytest.approx(medians)
+    medians = {c: float(context.features[c].drop_nulls().median()) for c in genes}
+    card = scorer.card()["features"]["missing_read_as_typical"]
+    assert card == pytest.approx(medians)
     for column, strategy in [
         ("ot_prio_mouseKOScore", "engineered_cell_therapy"),
         ("depmap_rnai_mean_effect", "checkpoint_combination"),
@@ -111,6 +114,42 @@ def test_a_gene_without_mouse_knockout_or_rnai_data_is_read_as_typical_not_as_a_
         LightGBMScorer(**{**tiny, "n_refits": 0, "missing_as_typical": ["mouseKO_score"]}).fit(
             context
         )
+
+
+def test_a_strategy_conditioned_gap_can_be_read_per_strategy(context, tiny):
+    """STRING has no high-confidence partner for ~40 % of genes, so their network share is
+    null in every strategy that reads the network. A user who wants that gap read as typical
+    names the column: each network strategy reads it as the median of its own rows, a strategy
+    that leaves the network off keeps every row missing (the one thing a gap means there), and
+    the feature rows keep the null. (Not the default: see MISSING_AS_TYPICAL.)"""
+    from targetrank.model.lightgbm_scorer import LightGBMScorer
+    from targetrank.model.matrix import MISSING_AS_TYPICAL
+
+    typical = [*MISSING_AS_TYPICAL, "sc_network"]
+    config = {**tiny, "n_repeats": 1, "n_refits": 0, "missing_as_typical": typical}
+    scorer = LightGBMScorer(**config).fit(context)
+    fill = scorer.fill_values_["sc_network"]
+    rows = context.rows()
+    network = {s.id for s in context.strategies if s.network}
+    assert set(fill) == network  # checkpoint and delivery: not read, gaps kept
+    for sid in network:
+        values = rows.filter(pl.col("strategy") == sid)["sc_network"]
+        assert fill[sid] == pytest.approx(float(values.drop_nulls().median()))
+    assert scorer.card()["features"]["missing_read_as_typical"]["sc_network"] == fill
+    # an unpartnered gene scores as if its share were the strategy's median, in that strategy
+    car = "engineered_cell_therapy"
+    gaps = rows.filter((pl.col("strategy") == car) & pl.col("sc_network").is_null()).head(30)
+    assert gaps.height == 30
+    keys = gaps.select("strategy", "entrez_id")
+    model_rows = scorer.rows_for(context, keys)
+    assert model_rows["sc_network"].null_count() == 30
+    as_typical = model_rows.with_columns(pl.lit(fill[car]).alias("sc_network"))
+    assert np.array_equal(scorer.point_scores(model_rows), scorer.point_scores(as_typical))
+    # the reading survives the model cache's round trip (a nested mapping)
+    state = json.loads(json.dumps(scorer.to_state()))
+    again = LightGBMScorer(**config).restore(state, context)
+    assert again.fill_values_ == scorer.fill_values_
+    assert np.array_equal(again.point_scores(model_rows), scorer.point_scores(model_rows))
 
 
 # -- negatives matched on literature volume -------------------------------------------------------

@@ -44,6 +44,7 @@ from targetrank.model.matrix import (
     SELECTIVITY_REFUSAL,
     TUMOUR_SELECTIVITY,
     FeatureSelection,
+    Fill,
     declared_refusal,
     select_model_features,
     to_matrix,
@@ -343,8 +344,10 @@ class LightGBMScorer:
                 fix="name model features (the model card lists them under features.used)",
             )
         # medians over the whole feature table, so a gene's reading never depends on the sample
-        self.fill_values_: dict[str, float] = typical_values(
-            context.features, [c for c in cfg.missing_as_typical if c in self.feature_names_]
+        typical = [c for c in cfg.missing_as_typical if c in self.feature_names_]
+        conditioned = any(c not in context.features.columns for c in typical)
+        self.fill_values_: dict[str, Fill] = typical_values(
+            context.features, typical, context.rows() if conditioned else None
         )
         union_X = to_matrix(union_rows, self.feature_names_, self.fill_values_)
         position = {key: i for i, key in enumerate(union.iter_rows())}
@@ -583,7 +586,10 @@ class LightGBMScorer:
         sel = state["selection"]
         self.selection_ = FeatureSelection(list(sel["used"]), dict(sel["refused"]))
         self.feature_names_ = names
-        self.fill_values_ = {str(c): float(v) for c, v in state["fill_values"].items()}
+        self.fill_values_ = {
+            str(c): {str(k): float(x) for k, x in v.items()} if isinstance(v, dict) else float(v)
+            for c, v in state["fill_values"].items()
+        }
         self.fold_of_ = [folds(f) for f in state["fold_of"]]
         self.oof_models_ = [[model(m) for m in models] for models in state["oof_models"]]
         self.full_models_ = [model(m) for m in state["full_models"]]

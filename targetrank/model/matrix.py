@@ -47,7 +47,17 @@ SELECTIVITY_REFUSAL = (
 #: genes of 0.12.0's first checkpoint top 100, +0.49 of TIGIT's score).
 #: The feature table and exports keep the null; only the model's reading of it changes.
 #: ``RankerConfig(missing_as_typical=[])`` restores LightGBM's own handling of missing values.
+#: A strategy-conditioned column may be named too (each strategy's median over its own rows;
+#: see :func:`typical_values`). ``sc_network`` is not read so by default: STRING has no
+#: high-confidence partner for 8,246 genes (40 %), and although the engineered-cell trees read
+#: that gap as a plus (olfactory receptors in the top 100), reading it as the median (0) cost
+#: GPRC5D 41 -> 325 and raised the bone list's Spearman with PubMed 0.12 -> 0.22 (seeds 0-29,
+#: docs/experiments.md, 0.12.0).
 MISSING_AS_TYPICAL = ("ot_prio_mouseKOScore", "depmap_rnai_mean_effect")
+
+#: What a missing value is read as: one number for a gene feature, or strategy id -> number for
+#: a strategy-conditioned column (a strategy absent from the mapping keeps its gaps).
+Fill = float | dict[str, float]
 
 
 @dataclass
@@ -121,33 +131,53 @@ def select_model_features(
 
 
 def to_matrix(
-    df: pl.DataFrame, columns: Sequence[str], fill: Mapping[str, float] | None = None
+    df: pl.DataFrame, columns: Sequence[str], fill: Mapping[str, Fill] | None = None
 ) -> np.ndarray:
     """A float64 matrix with NaN for missing values (Booleans become 0/1).
 
     ``fill`` maps columns whose missing values are read as the given value instead (see
-    :data:`MISSING_AS_TYPICAL`).
+    :data:`MISSING_AS_TYPICAL`); a per-strategy mapping needs ``df``'s ``strategy`` column.
     """
     if not columns:
         return np.empty((df.height, 0))
     fill = fill or {}
-    return (
-        df.select(
-            pl.col(c).cast(pl.Float64).fill_null(fill[c])
-            if c in fill
-            else pl.col(c).cast(pl.Float64)
-            for c in columns
-        )
-        .to_numpy(order="c")
-        .astype(np.float64, copy=False)
-    )
+
+    def column(c: str) -> pl.Expr:
+        value = pl.col(c).cast(pl.Float64)
+        if c not in fill:
+            return value
+        by = fill[c]
+        if isinstance(by, dict):
+            return value.fill_null(
+                pl.col("strategy").replace_strict(by, default=None, return_dtype=pl.Float64)
+            )
+        return value.fill_null(by)
+
+    return df.select(column(c) for c in columns).to_numpy(order="c").astype(np.float64, copy=False)
 
 
-def typical_values(features: pl.DataFrame, columns: Iterable[str]) -> dict[str, float]:
-    """Genome median of each column (the value a missing entry is read as), over non-null genes."""
-    out: dict[str, float] = {}
+def typical_values(
+    features: pl.DataFrame, columns: Iterable[str], rows: pl.DataFrame | None = None
+) -> dict[str, Fill]:
+    """What each column's missing entries are read as (:data:`MISSING_AS_TYPICAL`).
+
+    A gene feature: its genome median over non-null genes. A column of ``rows`` (the
+    strategy-conditioned rows of every gene) that ``features`` lacks: each strategy's median over
+    its own non-null rows, for the strategies with any value.
+    """
+    out: dict[str, Fill] = {}
     for c in columns:
-        values = features[c].cast(pl.Float64).drop_nulls()
-        if values.len():
-            out[c] = float(values.median())
+        if c in features.columns:
+            values = features[c].cast(pl.Float64).drop_nulls()
+            if values.len():
+                out[c] = float(values.median())
+        elif rows is not None and c in rows.columns:
+            medians = (
+                rows.select("strategy", pl.col(c).cast(pl.Float64))
+                .drop_nulls()
+                .group_by("strategy", maintain_order=True)
+                .agg(pl.col(c).median())
+            )
+            if medians.height:
+                out[c] = dict(zip(medians["strategy"], medians[c], strict=True))
     return out
