@@ -328,8 +328,8 @@ def model_card_markdown(card: dict[str, Any]) -> str:
                 return f"{by:.3g}"
 
             lines.append(
-                "- missing values read as a typical gene (genome median; for a strategy-"
-                "conditioned column, the median of the strategies that use it), not as a signal: "
+                "- missing values read as a typical gene (genome median; per strategy for a "
+                "strategy-conditioned column), not as a signal: "
                 + ", ".join(f"{name} ({value(by)})" for name, by in typical.items())
             )
     return "\n".join(lines) + "\n"
