@@ -136,6 +136,10 @@ def test_a_strategy_conditioned_gap_can_be_read_per_strategy(context, tiny):
         values = rows.filter(pl.col("strategy") == sid)["sc_network"]
         assert fill[sid] == pytest.approx(float(values.drop_nulls().median()))
     assert scorer.card()["features"]["missing_read_as_typical"]["sc_network"] == fill
+    from targetrank.export import model_card_markdown
+
+    text = model_card_markdown({"features": scorer.card()["features"]})
+    assert "sc_network (" + "; ".join(f"{s} {x:.3g}" for s, x in fill.items()) + ")" in text
     # an unpartnered gene scores as if its share were the strategy's median, in that strategy
     car = "engineered_cell_therapy"
     gaps = rows.filter((pl.col("strategy") == car) & pl.col("sc_network").is_null()).head(30)
