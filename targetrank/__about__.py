@@ -1,3 +1,3 @@
 """Package version (single source of truth, read by hatchling)."""
 
-__version__ = "0.13.0"
+__version__ = "0.12.0"

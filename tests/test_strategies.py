@@ -198,36 +198,6 @@ def test_cell_therapy_modality_needs_surface():
     assert fit == {"CD19": True, "DKK1": False}
 
 
-def test_small_molecule_fit_reads_the_reach_gates_evidence():
-    # FDPS (the bisphosphonates' enzyme, strategy 4's model case), PTGS2 (celecoxib) and IDO1
-    # are in no GO small-molecule family; until 0.13.0 they did not "fit" a small-molecule
-    # strategy although the reach gate let them through on Open Targets' binder evidence. A
-    # gene the gate lets through as small-molecule tractable now fits, and one it refuses does
-    # not; antibody fit still asks for a curated surface or secreted call (Open Targets'
-    # isInMembrane counts any membrane: MARK2, a cytoplasmic kinase, is not an antibody target)
-    from targetrank.features.gates import SMALL_MOLECULE
-
-    genes = ["FDPS", "PTGS2", "IDO1", "TIGIT", "MARK2", "CD19", "ZNF646"]
-    features = t.load_features().filter(pl.col("symbol").is_in(genes))
-    assert not features.filter(pl.col("symbol").is_in(["FDPS", "PTGS2", "IDO1"]))[
-        "druggable_family_sm"
-    ].any()
-    s = load_strategies()
-    delivery = strategy_features(features, s.get("bone_targeted_delivery"))  # sm, ab, conjugate
-    fit = dict(zip(features["symbol"], delivery["sc_modality_fit"], strict=True))
-    gate = dict(zip(features["symbol"], features.select(SMALL_MOLECULE)[:, 0], strict=True))
-    surface = dict(zip(features["symbol"], features["is_surface"], strict=True))
-    secreted = dict(zip(features["symbol"], features["is_secreted"].fill_null(False), strict=True))
-    for gene in genes:
-        assert fit[gene] == (gate[gene] or surface[gene] or secreted[gene]), gene
-    assert fit["FDPS"] and fit["PTGS2"] and fit["IDO1"]
-    assert not fit["ZNF646"]  # a zinc-finger protein: no modality reaches it
-    checkpoint = strategy_features(features, s.get("checkpoint_combination"))  # antibody only
-    antibody = dict(zip(features["symbol"], checkpoint["sc_modality_fit"], strict=True))
-    assert antibody["TIGIT"] and antibody["CD19"]
-    assert not antibody["MARK2"] and not antibody["FDPS"]
-
-
 def test_the_marrow_compartment_takes_no_process_every_leukocyte_shares():
     # chemokine-mediated signalling is a process of every leukocyte, not of the marrow niche: as
     # the marrow compartment's process (until 0.10.0) it put XCL2 and CXCR5 in the delivery top 10

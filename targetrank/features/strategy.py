@@ -84,8 +84,7 @@ SC_FEATURES: tuple[FeatureSpec, ...] = (
         "sc_modality_fit",
         pl.Boolean,
         "suits one of the strategy's modalities (antibody: surface or secreted; small molecule: "
-        "a tractable GO family or an Open Targets small-molecule binder, pocket or ligand; cell "
-        "therapy: surface; conjugate: either)",
+        "tractable family; cell therapy: surface; conjugate: either)",
         family="localisation",
         label="fits the strategy's modality",
     ),
@@ -134,31 +133,10 @@ def _any(cols: list[str]) -> pl.Expr:
     )
 
 
-def _is_one(column: str) -> pl.Expr:
-    return pl.col(column) == 1
-
-
 def _fits(modality: str) -> pl.Expr:
-    """Whether a gene suits ``modality``; null only when every source is silent.
-
-    Small molecule: a tractable GO family or, as the reach gate reads it, an Open Targets
-    small-molecule binder, pocket or ligand. Until 0.13.0 the GO families alone, so enzymes
-    outside them did not "fit" a small-molecule strategy: FDPS (bisphosphonates), PTGS2
-    (celecoxib), HMGCR, IDO1, ARG1. Antibody and cell therapy read the curated surface and
-    secreted calls only: Open Targets' ``isInMembrane`` counts any membrane (MARK2, PRKCG and
-    AAK1 among the 1,844 genes it alone calls membrane). The reach gates accept it, so as not
-    to hold back receptors the curated calls miss (PVRIG); a fit is a stronger claim.
-    """
     surface = pl.col("is_surface")
     secreted = pl.col("is_secreted")
-    small = _any_expr(
-        [
-            pl.col("druggable_family_sm"),
-            _is_one("ot_prio_hasSmallMoleculeBinder"),
-            _is_one("ot_prio_hasPocket"),
-            _is_one("ot_prio_hasLigand"),
-        ]
-    )
+    small = pl.col("druggable_family_sm")
     if modality == "antibody":
         return _any_expr([surface, secreted])
     if modality == "small_molecule":
