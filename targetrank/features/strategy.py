@@ -134,6 +134,14 @@ def _any(cols: list[str]) -> pl.Expr:
 
 
 def _fits(modality: str) -> pl.Expr:
+    """Whether a gene suits ``modality``, on the curated calls only.
+
+    Narrower than the reach gates for small molecules: enzymes outside the GO families (FDPS,
+    PTGS2, IDO1) pass the gate on Open Targets' binder, pocket or ligand evidence but do not
+    "fit". Reading that evidence here too lifted FDPS 1,693 -> 311 but cost the external
+    checkpoint recall (0.71 -> 0.58) and the CAR median (1.33x), and filled the delivery list
+    with chromatin enzymes (docs/experiments.md, after 0.12.0).
+    """
     surface = pl.col("is_surface")
     secreted = pl.col("is_secreted")
     small = pl.col("druggable_family_sm")
