@@ -156,6 +156,31 @@ def test_a_strategy_conditioned_gap_can_be_read_per_strategy(context, tiny):
     assert np.array_equal(again.point_scores(model_rows), scorer.point_scores(model_rows))
 
 
+def test_explain_names_the_per_strategy_reading_of_a_gap(tiny):
+    """GPRC5D has no high-confidence STRING partner. With its network gap read as typical, its
+    CAR card says which value stood in; its checkpoint card, a strategy that never reads the
+    network, says the share is not used there, not that a typical value was."""
+    from targetrank.display import NETWORK_OFF
+    from targetrank.model.lightgbm_scorer import LightGBMScorer
+    from targetrank.model.matrix import MISSING_AS_TYPICAL
+
+    typical = [*MISSING_AS_TYPICAL, "sc_network"]
+    scorer = LightGBMScorer(
+        **{**tiny, "n_repeats": 1, "n_refits": 0, "missing_as_typical": typical}
+    )
+    car, checkpoint = "engineered_cell_therapy", "checkpoint_combination"
+    ranking = t.rank(["GPRC5D", "CD19"], strategies=[car, checkpoint], scorer=scorer, cache=False)
+    fill = ranking.model_card["features"]["missing_read_as_typical"]["sc_network"]
+    assert car in fill and checkpoint not in fill  # only the CAR strategy reads STRING
+
+    def shown(strategy: str) -> str:
+        drivers = ranking.explain("GPRC5D", strategy).drivers
+        return drivers.filter(pl.col("feature") == "sc_network")["value"].item()
+
+    assert shown(car) == f"missing (read as typical: {fill[car]:.3g})"
+    assert shown(checkpoint) == NETWORK_OFF
+
+
 # -- negatives matched on literature volume -------------------------------------------------------
 
 
