@@ -409,6 +409,47 @@ def test_genome_validation_tells_a_good_scorer_from_a_random_one():
     assert s["model"]["median_rank_grade5_ci95"][1] <= 20
 
 
+def test_the_markdown_model_card_shows_the_genome_validation_of_every_method():
+    """model_card.md is what a translational team reads: the genome-wide validation (medians
+    with CIs, recall, Spearman with PubMed, housekeeping genes, overlap) must be there for the
+    model and every baseline, with the JSON card's figures."""
+    from targetrank.export import model_card_markdown
+
+    rng = np.random.default_rng(1)
+    n = 500
+    keys = pl.DataFrame(
+        {
+            "strategy": ["s"] * n + ["u"] * n,
+            "entrez_id": np.tile(np.arange(n), 2),
+            "symbol": [f"G{i}" for i in range(n)] * 2,
+            "pubmed_count_focused": np.tile(rng.integers(0, 1000, n), 2),
+            "gated": [False] * (2 * n),
+            "housekeeping": [False] * (2 * n),
+        }
+    )
+    evidence = pl.DataFrame({"strategy": ["s"] * 4, "entrez_id": [0, 1, 2, 3], "grade": [5] * 4})
+    good = np.tile(np.where(np.arange(n) < 4, 10.0, 0.0) - np.arange(n) * 1e-3, 2)
+    none = pl.DataFrame(schema={"strategy": pl.String, "symbol": pl.String, "source": pl.String})
+    g = genome_validation(keys, {"lightgbm": good}, evidence, external=none)
+    text = model_card_markdown({"genome_validation": g})
+    assert "## Genome-wide validation" in text
+    s = g["per_strategy"]["s"]
+    assert set(s) == {"lightgbm", "random"}  # the random baseline is always there
+    for method, v in s.items():
+        row = next(line for line in text.splitlines() if line.startswith(f"| s | {method} |"))
+        cells = [c.strip() for c in row.strip("|").split("|")]
+        low = v["median_rank_grade5_ci95"][0]
+        median = v["median_rank_grade5"]
+        assert cells[2].startswith(f"{median:,.0f}" if median == int(median) else f"{median:,.1f}")
+        assert f"({v['n_grade5']})" in cells[2] and f"{low:,.0f}" in cells[2]
+        assert cells[3].startswith(f"{v['recall_top100']:.2f}")
+        assert cells[6] == f"{v['spearman_pubmed'] + 0.0:.2f}".replace("-0.00", "0.00")
+        assert cells[7] == str(v["housekeeping_in_top100"])
+    assert s["lightgbm"]["median_rank_grade5"] <= 4  # the good scorer reads as good
+    most = max(g["overlap_top100"]["lightgbm"].values())
+    assert f"- lightgbm: {most} (" in text
+
+
 def test_temporal_check_counts_only_late_targets_of_phase_2_or_later():
     """Targets without a 2016 drug, at grade >= 4: a scorer that finds only the old ones fails."""
     n = 1000
