@@ -290,6 +290,12 @@ def model_card_markdown(card: dict[str, Any]) -> str:
             per = ", ".join(f"{g}: {n}" for g, n in sorted(counts.items(), key=lambda x: int(x[0])))
             size = level2["group_sizes"].get(sid, "")
             lines.append(f"| {sid} | {size} | {per} | {own.get(sid, 0)} |")
+        if level2.get("strategy_file_only"):
+            lines += [
+                "",
+                "Ranked by their strategy-file score alone (no labels learnt, no rows in the "
+                "shared trees): " + ", ".join(level2["strategy_file_only"]),
+            ]
     evaluation = card.get("evaluation")
     if evaluation:
         lines += [

@@ -85,6 +85,9 @@ class Strategy:
     #: Trees the LightGBM ranker fits on this strategy's labels alone, on top of the trees all
     #: strategies share (0: the shared trees only). See targetrank.model.strategy_ranker.
     own_trees: int = 0
+    #: Whether the LightGBM ranker learns this strategy from its labels (false: its rows stay
+    #: out of the trees every strategy shares, and it is ranked by its strategy-file score).
+    learn: bool = True
 
     def info(self) -> dict[str, Any]:
         """What a run folder records of the strategy for its report (``strategy_info``)."""
@@ -172,6 +175,7 @@ class StrategySet:
                 "gates": [", ".join(s.gates) for s in self.strategies],
                 "network": [s.network for s in self.strategies],
                 "own_trees": [s.own_trees for s in self.strategies],
+                "learn": [s.learn for s in self.strategies],
                 "weights": [
                     "; ".join(
                         f"{w.feature}={w.weight:g}" + (" (low)" if w.prefer == "low" else "")

@@ -248,6 +248,22 @@ def parse_strategies(data: Mapping[str, Any], source: str) -> StrategySet:
                 "write own_trees = 30 (trees the ranker fits on this strategy's labels alone) "
                 "or leave it out (0: the trees all strategies share only)",
             )
+        learn = entry.get("learn", True)
+        if not isinstance(learn, bool):
+            raise _err(
+                source,
+                label,
+                f"'learn' must be true or false, not {learn!r}",
+                "write learn = false (rank this strategy by its weights alone, its rows kept out "
+                "of the trees the strategies share) or leave it out",
+            )
+        if not learn and own_trees:
+            raise _err(
+                source,
+                label,
+                "'own_trees' needs a strategy the ranker learns (learn = false)",
+                "remove own_trees, or learn = false",
+            )
         weights = tuple(
             _parse_weight(source, label, f, w, known) for f, w in entry["weights"].items()
         )
@@ -265,6 +281,7 @@ def parse_strategies(data: Mapping[str, Any], source: str) -> StrategySet:
                 gates=gate_ids,
                 network=network,
                 own_trees=own_trees,
+                learn=learn,
             )
         )
     seeds = _strings(source, "seed_panel", "seed_panel", data.get("seed_panel", []))

@@ -219,6 +219,63 @@ def test_changing_one_strategys_own_trees_leaves_the_others_scores(context, tiny
     assert not np.allclose(scores[0][1][bone], scores[20][1][bone])
 
 
+def test_a_strategy_the_ranker_does_not_learn_is_ranked_by_its_strategy_file(context, tiny):
+    """``learn = false``: the strategy's rows stay out of the training tables (the others keep
+    their own draws), its genes are scored by their strategy-file score, which is the whole of
+    their contribution, and no model saw any of its labels."""
+    from dataclasses import replace
+
+    from targetrank.features.strategy import STRATEGY_SCORE
+    from targetrank.model.training import build_training_tables
+
+    off = "bone_targeted_delivery"
+    strategies = replace(
+        context.strategies,
+        strategies=tuple(replace(s, learn=False) if s.id == off else s for s in context.strategies),
+    )
+    ctx = replace(context, strategies=strategies)
+    args = (context.evidence, context.features, context.seed_entrez)
+    before = build_training_tables(args[0], context.strategies, *args[1:], seed=0)[0]
+    after = build_training_tables(args[0], strategies, *args[1:], seed=0)[0]
+    assert off not in after.strategies and off not in after.rows["strategy"].to_list()
+    same = before.rows.filter(pl.col("strategy") != off)
+    assert after.rows.equals(same)  # every other strategy keeps its draw, row for row
+    scorer = LightGBMScorer(**tiny).fit(ctx)
+    genes = context.evidence["entrez_id"].unique().to_list()[:30]
+    rows = ctx.rows(genes)
+    result = scorer.score(rows)
+    mine = (rows["strategy"] == off).to_numpy()
+    expected = rows[STRATEGY_SCORE].fill_null(0.0).to_numpy()
+    assert np.array_equal(result.scores[mine], expected[mine])
+    assert np.allclose(result.contributions.sum(axis=1), result.scores, atol=1e-6)
+    k = result.feature_names.index(STRATEGY_SCORE)
+    assert np.array_equal(result.contributions[mine, k], expected[mine])
+    assert result.out_of_fold[mine].all()
+    assert np.array_equal(scorer.point_scores(rows)[mine], expected[mine])
+    assert not np.array_equal(result.scores[~mine], expected[~mine])  # the others: the model
+    assert scorer.card()["level2_ranker"]["strategy_file_only"] == [off]
+
+
+def test_a_strategy_without_evidence_can_be_ranked_by_its_file_beside_the_model(context, tiny):
+    """A user's new strategy has no evidence yet: the ranker refuses to learn it and says how
+    to rank it anyway; with learn = false it is ranked by its weights and the others by the
+    model."""
+    from dataclasses import replace
+
+    off = "bone_targeted_delivery"
+    bare = replace(context, evidence=context.evidence.filter(pl.col("strategy") != off))
+    with pytest.raises(ModelError) as err:
+        LightGBMScorer(**tiny).fit(bare)
+    assert off in err.value.message and "learn = false" in str(err.value)
+    strategies = replace(
+        bare.strategies,
+        strategies=tuple(replace(s, learn=False) if s.id == off else s for s in bare.strategies),
+    )
+    scorer = LightGBMScorer(**tiny).fit(replace(bare, strategies=strategies))
+    rows = replace(bare, strategies=strategies).rows(context.seed_entrez)
+    assert np.isfinite(scorer.score(rows).scores).all()
+
+
 # ----------------------------------------------------------------------- out-of-fold scores
 def test_contributions_sum_to_scores(fitted, context):
     rows = context.rows(context.evidence["entrez_id"].unique().to_list()[:20])

@@ -90,6 +90,20 @@ def test_own_trees_are_read_per_strategy_and_default_to_zero(tmp_path):
     assert load_strategies(write(tmp_path, text)).get("bone_resident").own_trees == 25
 
 
+def test_learn_is_read_per_strategy_defaults_to_true_and_is_checked(tmp_path):
+    assert load_strategies(write(tmp_path, VALID)).get("bone_resident").learn is True
+    off = VALID.replace('modalities = ["antibody"]\n', 'modalities = ["antibody"]\nlearn = false\n')
+    assert load_strategies(write(tmp_path, off)).get("bone_resident").learn is False
+    for bad, says in [
+        ('learn = "no"\n', "'learn' must be true or false"),
+        ("learn = false\nown_trees = 10\n", "'own_trees' needs a strategy the ranker learns"),
+    ]:
+        text = VALID.replace('modalities = ["antibody"]\n', f'modalities = ["antibody"]\n{bad}')
+        with pytest.raises(UsageError) as err:
+            load_strategies(write(tmp_path, text))
+        assert says in err.value.message and "fix:" in err.value.message
+
+
 @pytest.mark.parametrize("value", ["-1", "2.5", "true", '"30"'])
 def test_own_trees_must_be_a_whole_number(tmp_path, value):
     text = VALID.replace(

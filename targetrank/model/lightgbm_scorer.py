@@ -36,7 +36,7 @@ import numpy as np
 import polars as pl
 
 from targetrank.errors import ModelError
-from targetrank.features.strategy import NETWORK_SHARE
+from targetrank.features.strategy import NETWORK_SHARE, STRATEGY_SCORE
 from targetrank.model.leakage import check_no_leakage
 from targetrank.model.lightgbm_runtime import fit_in_threads
 from targetrank.model.matrix import (
@@ -694,13 +694,50 @@ class LightGBMScorer:
         replicates = np.zeros((len(self.boot_), n))
         for b, (fold_of, models, full) in enumerate(self.boot_):
             replicates[b] = self._apply(fold_of, models, full, X, target, "predict")
+        out_of_fold = self._in_training(target)
+        by_file, file_scores = self._file_scored(rows)
+        if by_file.any():  # strategies the ranker does not learn: their strategy-file score
+            scores[by_file] = file_scores[by_file]
+            names = self.feature_names_
+            k = names.index(STRATEGY_SCORE) if STRATEGY_SCORE in names else len(names)
+            contrib[by_file] = 0.0
+            contrib[by_file, k] = file_scores[by_file]
+            replicates[:, by_file] = file_scores[by_file]
+            out_of_fold[by_file] = True  # no model saw any of their labels
         return ScoreResult(
             scores,
             contrib,
             list(self.feature_names_),
             replicates if len(self.boot_) else None,
-            self._in_training(target),
+            out_of_fold,
         )
+
+    def _file_scored(self, rows: pl.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+        """Rows of strategies the file marks ``learn = false``, and their strategy-file scores.
+
+        Such a strategy has too few labels to learn from (``bone_targeted_delivery``: four, one
+        of grade 5 or more), and its rows in the shared trees moved every other strategy; it is
+        ranked by the rationale its file states. A gene none of whose weighted features has a
+        value scores 0, as in the weighted scorer.
+        """
+        skip = {s.id for s in self._context.strategies if not s.learn}
+        if not skip or "strategy" not in rows.columns:
+            return np.zeros(rows.height, dtype=bool), np.zeros(rows.height)
+        mask = rows["strategy"].is_in(list(skip)).to_numpy()
+        if mask.any() and STRATEGY_SCORE not in rows.columns:
+            raise ModelError(
+                "Rows of a strategy ranked by its strategy file lack the strategy-file score",
+                input=f"strategies {sorted(skip)}; columns {rows.columns[:8]} ...",
+                done="nothing was scored",
+                cause="the rows were not built by ScoringContext.rows / rows_for",
+                fix="score rows from rows_for(context, keys)",
+            )
+        values = (
+            rows[STRATEGY_SCORE].cast(pl.Float64).fill_null(0.0).to_numpy()
+            if mask.any()
+            else np.zeros(rows.height)
+        )
+        return mask, values
 
     def _attribute_switched_off(self, rows: pl.DataFrame, contrib: np.ndarray) -> None:
         """Give the contribution of a STRING term a strategy switches off to the strategy itself.
@@ -734,6 +771,8 @@ class LightGBMScorer:
             self.fold_of_, self.oof_models_, self.full_models_, strict=True
         ):
             scores += self._apply(fold_of, models, full, X, target, "predict") / R
+        by_file, file_scores = self._file_scored(rows)
+        scores[by_file] = file_scores[by_file]
         return scores
 
     def training_scores(self) -> pl.DataFrame:
@@ -756,6 +795,7 @@ class LightGBMScorer:
                 "model": "lightgbm.LGBMRanker(objective='lambdarank'), query group = strategy",
                 "label_gain": "linear, 0..7",
                 "own_trees": self._own_trees(),
+                "strategy_file_only": [s.id for s in self._context.strategies if not s.learn],
                 "folds": cfg.n_folds,
                 "repeats": cfg.n_repeats,
                 "fold_unit": "target (all strategy rows of a target share a fold)",

@@ -133,6 +133,8 @@ def build_training_tables(
     frames: list[list[pl.DataFrame]] = [[] for _ in draws]
     groups: list[list[int]] = [[] for _ in draws]
     for i, strategy in enumerate(strategies):
+        if not strategy.learn:  # ranked by its strategy file: no rows in the shared trees
+            continue  # (i stays the strategy's position: the others' draws do not move)
         ev = evidence.filter(pl.col("strategy") == strategy.id).select(
             "entrez_id", pl.col("grade").alias("label"), pl.lit("evidence").alias("role")
         )
@@ -142,7 +144,9 @@ def build_training_tables(
                 input=f"{ev.height} evidence rows, none graded above 0",
                 done="the ranker was not trained",
                 cause="the evidence base has no row for this strategy",
-                fix="add evidence rows for it, or rank it with --scorer weighted",
+                fix="add evidence rows for it, set learn = false in its strategy-file entry "
+                "(ranked by its weights, the others by the model), or rank all with "
+                "--scorer weighted",
             )
         seeds = pl.DataFrame({"entrez_id": list(seed_entrez)}, schema={"entrez_id": pl.Int64})
         seeds = seeds.join(ev.select("entrez_id"), on="entrez_id", how="anti").select(
@@ -196,7 +200,7 @@ def build_training_tables(
             group = group.unique("entrez_id", keep="first", maintain_order=True)
             frames[d].append(group.select("strategy", "entrez_id", "label", "role"))
             groups[d].append(group.height)
-    ids = [s.id for s in strategies]
+    ids = [s.id for s in strategies if s.learn]
     return [TrainingTable(pl.concat(f), g, ids) for f, g in zip(frames, groups, strict=True)]
 
 
