@@ -141,7 +141,12 @@ def test_a_sweep_records_every_figure_at_every_seed_and_says_what_it_ran(tiny_sw
     assert per_seed["seed"].to_list() == [0, 1]
     assert per_seed["len"].n_unique() == 1  # the same figures at each seed
     metrics = set(tiny_sweep.filter(pl.col("strategy") == "bone_resident")["metric"])
-    assert {"median_rank_grade5", "external_recall_top100", "spearman_pubmed"} <= metrics
+    assert {
+        "median_rank_grade5",
+        "external_recall_top100",
+        "external_median_rank",
+        "spearman_pubmed",
+    } <= metrics
     overlap = tiny_sweep.filter(pl.col("metric") == "largest_overlap_top100")
     assert overlap.height == 2 and overlap["value"].is_between(0, 100).all()
     # watched genes are named by their symbols, whatever name the user gave
