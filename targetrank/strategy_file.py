@@ -261,8 +261,8 @@ def parse_strategies(data: Mapping[str, Any], source: str) -> StrategySet:
             raise _err(
                 source,
                 label,
-                "'own_trees' needs a strategy the ranker learns (learn = false)",
-                "remove own_trees, or learn = false",
+                "'own_trees' needs a strategy the ranker learns, and this one has learn = false",
+                "remove own_trees, or remove learn = false (the ranker then learns it)",
             )
         weights = tuple(
             _parse_weight(source, label, f, w, known) for f, w in entry["weights"].items()

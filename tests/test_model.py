@@ -274,6 +274,12 @@ def test_a_strategy_without_evidence_can_be_ranked_by_its_file_beside_the_model(
     scorer = LightGBMScorer(**tiny).fit(replace(bare, strategies=strategies))
     rows = replace(bare, strategies=strategies).rows(context.seed_entrez)
     assert np.isfinite(scorer.score(rows).scores).all()
+    # with nothing left to learn the ranker says so rather than failing inside polars
+    none = replace(
+        bare.strategies, strategies=tuple(replace(s, learn=False) for s in bare.strategies)
+    )
+    with pytest.raises(ModelError, match="every strategy sets learn = false"):
+        LightGBMScorer(**tiny).fit(replace(bare, strategies=none))
 
 
 # ----------------------------------------------------------------------- out-of-fold scores

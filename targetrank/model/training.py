@@ -121,6 +121,14 @@ def build_training_tables(
     from targetrank.features.gates import GATES, HOUSEKEEPING, gate_frame
 
     draws = list(draws)
+    if not any(s.learn for s in strategies):
+        raise ModelError(
+            "No strategy for the ranker to learn: every strategy sets learn = false",
+            input=f"strategies {', '.join(strategies.ids)}",
+            done="the ranker was not trained",
+            cause="learn = false ranks a strategy by its weights; the model needs at least one",
+            fix="remove learn = false from one strategy, or rank with --scorer weighted",
+        )
     evidence_ids = set(evidence["entrez_id"].to_list())
     excluded = evidence_ids | set(seed_entrez)
     pool = np.sort(np.array([e for e in universe["entrez_id"].to_list() if e not in excluded]))
